@@ -1,0 +1,144 @@
+"""The interface every model shares (DESIGN §6), and safe save/load (DESIGN §8).
+
+* ``__init__`` only stores hyper-parameters (read back by :meth:`Model.get_params`).
+* ``fit(corpus) -> self`` trains on the training prefixes of ``corpus``.
+* ``heldout_log_prob(corpus) -> float64 array``: log p(w_t | w_<t) (natural log) for every
+  held-out (suffix) token, documents in order, tokens in order: the one quantity that
+  :func:`lla.evaluation.perplexity` turns into a perplexity.
+* ``log_likelihood(corpus)``: the sum of those log-probabilities (a float, nats).
+* ``perplexity(corpus)``: DESIGN §3, computed by :func:`lla.evaluation.perplexity`.
+* fitted state ends in ``_``; ``n_parameters()``; ``save(dir)`` / :func:`load_model`.
+
+A saved model is a directory with ``model.json`` (model name, format version, hyper-parameters,
+small metadata) and ``arrays.safetensors`` (all arrays); loading never executes code.
+"""
+
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_directory
+from ._version import __version__
+from .errors import InputError, NotFittedError
+
+MODEL_FORMAT_VERSION = 1
+_REGISTRY = {}
+
+
+class Model:
+    """Base class.  Subclasses set ``model_name`` and implement ``fit``, ``heldout_log_prob``,
+    ``n_parameters``, ``_get_state`` and ``_set_state``."""
+
+    model_name = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.model_name is not None:
+            _REGISTRY[cls.model_name] = cls
+
+    # -- hyper-parameters ---------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self):
+        """The constructor arguments, as stored on the instance."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- fitted state -------------------------------------------------------------------------
+    def _fitted_attribute(self):
+        return "n_wk_"
+
+    def _check_fitted(self):
+        if getattr(self, self._fitted_attribute(), None) is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def heldout_log_prob(self, corpus, **kwargs):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def log_likelihood(self, corpus, **kwargs):
+        """Sum over held-out tokens of log p(w_t | w_<t), in nats."""
+        return float(np.sum(self.heldout_log_prob(corpus, **kwargs)))
+
+    def perplexity(self, corpus, **kwargs):
+        """Held-out perplexity of DESIGN §3 on ``corpus``'s suffixes."""
+        from .evaluation import perplexity
+        return perplexity(self.heldout_log_prob(corpus, **kwargs))
+
+    def n_parameters(self):  # pragma: no cover - interface
+        """dict with ``dense`` (dense parameter count) and ``nonzero`` (non-zeros of count
+        matrices) and ``total`` (their sum)."""
+        raise NotImplementedError
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get_state(self):  # pragma: no cover - interface
+        """Return (metadata: JSON-able dict, arrays: dict name -> numpy array)."""
+        raise NotImplementedError
+
+    def _set_state(self, metadata, arrays):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def save(self, path, *, force=False):
+        """Write the fitted model to directory ``path`` atomically."""
+        from safetensors.numpy import save_file
+        self._check_fitted()
+        metadata, arrays = self._get_state()
+        doc = {"kind": "lla-model", "format_version": MODEL_FORMAT_VERSION,
+               "lla_version": __version__, "model": self.model_name,
+               "params": self.get_params(), "state": metadata}
+        with atomic_directory(path, force=force) as tmp:
+            save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},
+                      str(tmp / "arrays.safetensors"))
+            (tmp / "model.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+        return Path(path)
+
+
+def load_model(path):
+    """Load a model saved by :meth:`Model.save` (any model type)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    meta_path = path / "model.json"
+    try:
+        doc = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("not a saved lla model (model.json missing)", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"corrupt model.json ({e})", meta_path) from None
+    if not isinstance(doc, dict) or doc.get("kind") != "lla-model":
+        raise InputError("not a saved lla model", meta_path)
+    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > MODEL_FORMAT_VERSION:
+        raise InputError(f"model format version {doc.get('format_version')!r} is newer than this "
+                         f"lla understands ({MODEL_FORMAT_VERSION}); upgrade lla", meta_path)
+    _import_models()
+    cls = _REGISTRY.get(doc.get("model"))
+    if cls is None:
+        raise InputError(f"unknown model type {doc.get('model')!r}", meta_path)
+    try:
+        arrays = load_file(str(path / "arrays.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as e:
+        raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
+    model = cls(**doc.get("params", {}))
+    model._set_state(doc.get("state", {}), arrays)
+    return model
+
+
+def _import_models():
+    """Import every model module so that its class is registered."""
+    from . import models  # noqa: F401
+
+
+def registered_models():
+    _import_models()
+    return dict(_REGISTRY)

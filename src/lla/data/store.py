@@ -1,0 +1,262 @@
+"""The on-disk token store and the :class:`Corpus` that reads it (DESIGN §6).
+
+A corpus directory holds::
+
+    tokens.npy    int32, shape (n_tokens,)      every document's token ids, concatenated
+    offsets.npy   int64, shape (n_docs + 1,)    document d is tokens[offsets[d]:offsets[d+1]]
+    vocab.tsv     id<TAB>type<TAB>count         see :mod:`lla.data.vocab`
+    doc_ids.txt   one document name per line    (article title / user id), optional
+    meta.json     format version, source, tokenizer settings, split fraction, statistics
+
+The arrays are opened with ``mmap_mode="r"``, so opening is O(1) in the corpus size and a
+billion tokens never become Python objects.  Every document is split by position: its first
+``floor(split_fraction * N_d)`` tokens are the training *prefix*, the rest the held-out *suffix*
+(DESIGN §3).
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_directory
+from ..errors import InputError
+from .vocab import Vocabulary
+
+FORMAT_VERSION = 1
+DEFAULT_SPLIT = 0.6
+
+
+def prefix_lengths(lengths, split_fraction):
+    """floor(split_fraction * N_d) for every document length N_d (int64 array)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return np.floor(lengths * float(split_fraction)).astype(np.int64)
+
+
+class Corpus:
+    """Documents of token ids with a positional train/held-out split.
+
+    Attributes
+    ----------
+    tokens : int32 array (n_tokens,), possibly a read-only memory map
+    offsets : int64 array (n_docs + 1,)
+    vocab : Vocabulary, V = len(vocab) types, id 0 = ``<unk>``
+    split_fraction : float, the fraction of each document used for training
+    meta : dict, the contents of ``meta.json``
+    doc_ids : list[str] or None
+    """
+
+    def __init__(self, tokens, offsets, vocab, *, split_fraction=DEFAULT_SPLIT, meta=None,
+                 doc_ids=None, path=None):
+        self.tokens = tokens
+        self.offsets = offsets
+        self.vocab = vocab
+        self.split_fraction = float(split_fraction)
+        self.meta = dict(meta or {})
+        self.doc_ids = doc_ids
+        self.path = None if path is None else Path(path)
+        self._prefix_lengths = None
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_documents(cls, documents, vocab, *, split_fraction=DEFAULT_SPLIT, doc_ids=None,
+                       meta=None):
+        """In-memory corpus from a list of 1-d integer arrays of token ids (tests, synthetic
+        data).  ``vocab`` may be a :class:`Vocabulary` or an int V (types named ``w0``..)."""
+        if isinstance(vocab, (int, np.integer)):
+            vocab = Vocabulary(["<unk>"] + [f"w{i}" for i in range(1, int(vocab))])
+        docs = [np.asarray(d, dtype=np.int32).ravel() for d in documents]
+        lengths = np.array([len(d) for d in docs], dtype=np.int64)
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        tokens = np.concatenate(docs) if docs else np.zeros(0, np.int32)
+        if tokens.size and (tokens.min() < 0 or tokens.max() >= len(vocab)):
+            raise InputError(f"token ids must lie in [0, {len(vocab)})")
+        corpus = cls(tokens, offsets, vocab, split_fraction=split_fraction, meta=meta,
+                     doc_ids=doc_ids)
+        if np.all(vocab.counts == 0):
+            vocab.counts = corpus.prefix_counts()
+        return corpus
+
+    @classmethod
+    def open(cls, path):
+        """Open a corpus directory written by :meth:`save` or ``lla prepare``."""
+        path = Path(path)
+        if not path.is_dir():
+            raise InputError("not a corpus directory (no such directory)", path)
+        meta_path = path / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError("not a corpus directory (meta.json missing)", path) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise InputError(f"corrupt meta.json ({e})", meta_path) from None
+        if meta.get("kind") != "lla-corpus":
+            raise InputError("meta.json does not describe an lla corpus", meta_path)
+        version = meta.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise InputError(f"corpus format version {version!r} is newer than this lla "
+                             f"understands ({FORMAT_VERSION}); upgrade lla", meta_path)
+        try:
+            tokens = np.load(path / "tokens.npy", mmap_mode="r", allow_pickle=False)
+            offsets = np.load(path / "offsets.npy", mmap_mode="r", allow_pickle=False)
+        except (FileNotFoundError, ValueError, OSError) as e:
+            raise InputError(f"cannot read the token arrays ({e})", path) from None
+        if tokens.dtype != np.int32 or offsets.dtype != np.int64 or offsets.ndim != 1 \
+                or len(offsets) < 1 or offsets[-1] != len(tokens):
+            raise InputError("token arrays are inconsistent (corrupt store)", path)
+        vocab = Vocabulary.read_tsv(path / "vocab.tsv")
+        doc_ids = None
+        if (path / "doc_ids.txt").exists():
+            doc_ids = (path / "doc_ids.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        return cls(tokens, offsets, vocab, split_fraction=meta.get("split_fraction", DEFAULT_SPLIT),
+                   meta=meta, doc_ids=doc_ids, path=path)
+
+    def save(self, path, *, force=False):
+        """Write the store atomically; ``force`` replaces an existing directory."""
+        with atomic_directory(path, force=force) as tmp:
+            np.save(tmp / "tokens.npy", np.ascontiguousarray(self.tokens, dtype=np.int32))
+            np.save(tmp / "offsets.npy", np.ascontiguousarray(self.offsets, dtype=np.int64))
+            (tmp / "vocab.tsv").write_text(self.vocab.to_tsv(), encoding="utf-8")
+            if self.doc_ids is not None:
+                (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in self.doc_ids),
+                                                 encoding="utf-8")
+            meta = dict(self.meta)
+            meta.update(kind="lla-corpus", format_version=FORMAT_VERSION,
+                        split_fraction=self.split_fraction, statistics=self.statistics())
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+        return Path(path)
+
+    # -- documents ----------------------------------------------------------------------------
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    @property
+    def n_docs(self):
+        return len(self)
+
+    @property
+    def n_tokens(self):
+        return int(self.offsets[-1])
+
+    @property
+    def n_types(self):
+        """V, the vocabulary size including ``<unk>``."""
+        return len(self.vocab)
+
+    def __getitem__(self, d):
+        """Document ``d`` as an int32 array view (no copy)."""
+        if not -len(self) <= d < len(self):
+            raise IndexError(f"document index {d} out of range for {len(self)} documents")
+        d = d % len(self)
+        return self.tokens[self.offsets[d]:self.offsets[d + 1]]
+
+    def __iter__(self):
+        for d in range(len(self)):
+            yield self[d]
+
+    @property
+    def doc_lengths(self):
+        """int64 array (n_docs,): N_d."""
+        return np.diff(np.asarray(self.offsets))
+
+    @property
+    def prefix_lengths(self):
+        """int64 array (n_docs,): number of training tokens floor(split_fraction * N_d)."""
+        if self._prefix_lengths is None:
+            self._prefix_lengths = prefix_lengths(self.doc_lengths, self.split_fraction)
+        return self._prefix_lengths
+
+    @property
+    def suffix_lengths(self):
+        return self.doc_lengths - self.prefix_lengths
+
+    @property
+    def n_prefix_tokens(self):
+        return int(self.prefix_lengths.sum())
+
+    @property
+    def n_suffix_tokens(self):
+        return self.n_tokens - self.n_prefix_tokens
+
+    def prefix(self, d):
+        """Training tokens of document ``d`` (array view)."""
+        start = self.offsets[d]
+        return self.tokens[start:start + self.prefix_lengths[d]]
+
+    def suffix(self, d):
+        """Held-out tokens of document ``d`` (array view)."""
+        return self.tokens[self.offsets[d] + self.prefix_lengths[d]:self.offsets[d + 1]]
+
+    def prefix_mask(self):
+        """bool array (n_tokens,): True where a token belongs to its document's prefix."""
+        if len(self) == 0:
+            return np.zeros(0, dtype=bool)
+        return self._block_prefix_mask(0, len(self))
+
+    def prefix_corpus(self):
+        """A corpus holding only the training prefixes (each then split again by the same
+        fraction): the validation split for early stopping that never touches the suffixes."""
+        docs = [np.asarray(self.prefix(d)) for d in range(len(self))]
+        return Corpus.from_documents(docs, self.vocab, split_fraction=self.split_fraction,
+                                     doc_ids=self.doc_ids, meta={"source": "prefixes"})
+
+    def subset(self, doc_indices):
+        """In-memory corpus of the given documents (same vocabulary and split)."""
+        idx = np.asarray(doc_indices, dtype=np.int64)
+        docs = [np.asarray(self[int(d)]) for d in idx]
+        ids = None if self.doc_ids is None else [self.doc_ids[int(d)] for d in idx]
+        return Corpus.from_documents(docs, self.vocab, split_fraction=self.split_fraction,
+                                     doc_ids=ids, meta=self.meta)
+
+    def _blocks(self, block_tokens=1 << 22):
+        """Yield (first_doc, last_doc_exclusive) ranges of about ``block_tokens`` tokens, so that
+        whole-corpus passes stay within a fixed amount of memory."""
+        offsets = np.asarray(self.offsets)
+        d = 0
+        while d < len(self):
+            e = int(np.searchsorted(offsets, offsets[d] + block_tokens, side="right")) - 1
+            e = min(max(e, d + 1), len(self))
+            yield d, e
+            d = e
+
+    def _block_prefix_mask(self, d, e):
+        lengths = self.doc_lengths[d:e]
+        starts = np.asarray(self.offsets[d:e]) - self.offsets[d]
+        position = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts, lengths)
+        return position < np.repeat(self.prefix_lengths[d:e], lengths)
+
+    def prefix_counts(self):
+        """int64 array (V,): how often each type occurs in the training prefixes."""
+        counts = np.zeros(len(self.vocab), dtype=np.int64)
+        for d, e in self._blocks():
+            block = np.asarray(self.tokens[self.offsets[d]:self.offsets[e]])
+            counts += np.bincount(block[self._block_prefix_mask(d, e)], minlength=len(counts))
+        return counts
+
+    # -- summaries ----------------------------------------------------------------------------
+    def statistics(self):
+        """Counts that ``lla prepare`` prints and ``meta.json`` stores."""
+        unk_prefix = unk_all = 0
+        for d, e in self._blocks():
+            unk = np.asarray(self.tokens[self.offsets[d]:self.offsets[e]]) == self.vocab.unk_id
+            unk_all += int(unk.sum())
+            unk_prefix += int((unk & self._block_prefix_mask(d, e)).sum())
+        lengths = self.doc_lengths
+        return {
+            "n_docs": len(self),
+            "n_tokens": self.n_tokens,
+            "n_prefix_tokens": self.n_prefix_tokens,
+            "n_suffix_tokens": self.n_suffix_tokens,
+            "vocab_size": len(self.vocab),
+            "n_unk_prefix": unk_prefix,
+            "n_unk_suffix": unk_all - unk_prefix,
+            "min_doc_length": int(lengths.min()) if len(self) else 0,
+            "max_doc_length": int(lengths.max()) if len(self) else 0,
+        }
+
+    def __repr__(self):
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (f"Corpus(n_docs={len(self)}, n_tokens={self.n_tokens}, V={len(self.vocab)}, "
+                f"split={self.split_fraction}{where})")

@@ -1,0 +1,31 @@
+"""Exceptions that carry a one-line, user-facing message.
+
+The CLI prints ``str(error)`` of any :class:`LlaError` on one line and exits with status 2;
+library users catch the same classes.  Messages name the file (and line) or the argument and
+the problem, e.g. ``data.jsonl:17: not valid JSON``.
+"""
+
+
+class LlaError(Exception):
+    """Base class of every error lla raises on purpose."""
+
+
+class InputError(LlaError, ValueError):
+    """Bad input data: a file that is missing, empty, not UTF-8, malformed, ..."""
+
+    def __init__(self, problem, path=None, line=None):
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.problem = problem
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{line}" if line is not None else "") + ": "
+        super().__init__(where + problem)
+
+
+class ParameterError(LlaError, ValueError):
+    """A hyper-parameter or argument with an invalid value."""
+
+
+class NotFittedError(LlaError, RuntimeError):
+    """A method that needs a fitted model was called before ``fit``."""

@@ -1,0 +1,43 @@
+"""Held-out perplexity (DESIGN §3) — the only place in lla where it is defined.
+
+    PPL = exp( − Σ_d Σ_{t ∈ suffix(d)} log p(w_t | w_<t) / Σ_d |suffix(d)| )
+"""
+
+import math
+import time
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def perplexity(log_probs):
+    """exp(−mean log p) over the held-out tokens.
+
+    Parameters
+    ----------
+    log_probs : array-like of float, shape (n_heldout_tokens,)
+        Natural-log predictive probabilities log p(w_t | w_<t), one per held-out token.
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    if log_probs.size == 0:
+        raise InputError("no held-out tokens to score (every document's suffix is empty)")
+    return float(math.exp(-log_probs.sum() / log_probs.size))
+
+
+def evaluate(model, corpus, **score_kwargs):
+    """Score ``model`` on ``corpus``'s suffixes.  Returns a JSON-able dict: perplexity,
+    log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds."""
+    start = time.perf_counter()
+    log_probs = model.heldout_log_prob(corpus, **score_kwargs)
+    seconds = time.perf_counter() - start
+    result = {
+        "model": model.model_name,
+        "perplexity": perplexity(log_probs),
+        "log_likelihood": float(np.sum(log_probs)),
+        "heldout_tokens": int(np.size(log_probs)),
+        "parameters": model.n_parameters(),
+        "scoring_seconds": seconds,
+    }
+    result.update({k: v for k, v in score_kwargs.items() if isinstance(v, (int, float, str))})
+    return result

@@ -1,0 +1,45 @@
+"""The unigram (frequency) model: the floor every model must beat (BENCHMARKS.md)."""
+
+import numpy as np
+
+from ..base import Model
+from ..errors import ParameterError
+
+
+class Unigram(Model):
+    """p(w) = (c_w + smoothing) / (Σ c + V·smoothing), c_w = training-prefix counts.
+
+    ``smoothing=1`` is add-one (Laplace), the reference model of BENCHMARKS.md.
+    """
+
+    model_name = "unigram"
+
+    def __init__(self, smoothing=1.0):
+        self.smoothing = smoothing
+
+    def _fitted_attribute(self):
+        return "word_prob_"
+
+    def fit(self, corpus):
+        if not self.smoothing >= 0:
+            raise ParameterError(f"smoothing must be >= 0, got {self.smoothing}")
+        counts = corpus.prefix_counts().astype(np.float64) + self.smoothing
+        if counts.sum() <= 0:
+            raise ParameterError("the corpus has no training tokens and smoothing is 0")
+        self.word_prob_ = counts / counts.sum()  # (V,)
+        return self
+
+    def heldout_log_prob(self, corpus):
+        self._check_fitted()
+        out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def n_parameters(self):
+        n = int(self.word_prob_.size)
+        return {"dense": n, "nonzero": 0, "total": n}
+
+    def _get_state(self):
+        return {}, {"word_prob": self.word_prob_}
+
+    def _set_state(self, metadata, arrays):
+        self.word_prob_ = arrays["word_prob"]

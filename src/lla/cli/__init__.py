@@ -1,0 +1,1 @@
+"""The ``lla`` command: parses arguments, configures logging, calls the library."""

@@ -1,0 +1,44 @@
+"""Entry point of the ``lla`` command.
+
+Each sub-command lives in its own module of this package, with ``add_parser(subparsers)`` and
+``run(args) -> int``.  Any :class:`lla.LlaError` becomes one line on stderr and exit status 2.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from .._version import __version__
+from ..errors import LlaError
+
+# sub-command name -> module in lla.cli
+COMMANDS = ("prepare", "info")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="lla", description="Latent LSTM Allocation: topic models with LSTM topic dynamics.")
+    parser.add_argument("--version", action="version", version=f"lla {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"{__package__}.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except LlaError as e:
+        print(f"lla {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lla {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,90 @@
+"""``lla prepare INPUT... --out DIR``: raw files -> corpus store."""
+
+import json
+
+HELP = """\
+Read raw files (plain text, WikiExtractor, WikiText, JSONL, CSV/TSV/Parquet event logs,
+MovieLens u.data; .gz/.bz2/.xz read transparently) and write a corpus store: int32 token ids,
+int64 document offsets, vocab.tsv and meta.json.  The vocabulary is built from the training
+prefixes (the first --split fraction of every document) only.
+
+Presets reproduce the benchmark corpora of BENCHMARKS.md exactly:
+  lla prepare --preset wiki shared/data/enwiki-2015-wikiextractor/enwiki-AA-00-19.txt.xz --out wiki
+  lla prepare --preset movielens shared/data/ml-100k/u.data --out movielens
+Flags given explicitly override the preset's values."""
+
+
+def add_parser(subparsers):
+    from ..data.build import PRESETS
+    from ..data.readers import FORMATS
+    from ..data.tokenize import TOKENIZERS
+
+    p = subparsers.add_parser("prepare", help="turn raw files into a corpus store",
+                              description=HELP, formatter_class=_formatter())
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files")
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="corpus directory to write")
+    p.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a benchmark corpus recipe")
+    p.add_argument("--format", choices=FORMATS, help="input format (default: text)")
+    p.add_argument("--tokenizer", choices=TOKENIZERS,
+                   help="'words' = lower-cased \\w+ runs (default), 'whitespace' = split on spaces")
+    p.add_argument("--no-lowercase", dest="lowercase", action="store_false", default=None,
+                   help="keep case")
+    p.add_argument("--min-doc-tokens", type=int, metavar="N", help="drop shorter documents")
+    p.add_argument("--max-vocab", type=int, metavar="N",
+                   help="keep the N most frequent types (plus <unk>)")
+    p.add_argument("--min-count", type=int, metavar="N",
+                   help="keep types seen at least N times in the prefixes")
+    p.add_argument("--split", dest="split_fraction", type=float, metavar="F",
+                   help="fraction of every document used for training (default 0.6)")
+    g = p.add_argument_group("event logs (--format events)")
+    g.add_argument("--user-column", metavar="NAME", help="default: user")
+    g.add_argument("--item-column", metavar="NAME", help="default: item")
+    g.add_argument("--time-column", metavar="NAME", help="default: timestamp")
+    g.add_argument("--delimiter", metavar="CHAR",
+                   help="CSV delimiter (default: tab for .tsv, else comma)")
+    g = p.add_argument_group("JSONL (--format jsonl)")
+    g.add_argument("--field", metavar="NAME",
+                   help="the field holding the text or token list (default: tokens, then text)")
+    p.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    p.set_defaults(run=run)
+
+
+def _formatter():
+    import argparse
+    return argparse.RawDescriptionHelpFormatter
+
+
+def run(args):
+    from ..data.build import PrepareOptions, preset, prepare
+
+    fields = ("format", "tokenizer", "lowercase", "min_doc_tokens", "max_vocab", "min_count",
+              "split_fraction", "user_column", "item_column", "time_column", "delimiter", "field")
+    given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    if args.delimiter == "\\t":
+        given["delimiter"] = "\t"
+    options = preset(args.preset, **given) if args.preset else PrepareOptions(**given)
+    corpus = prepare(args.inputs, args.out, options, force=args.force,
+                     source=None)
+    stats = corpus.meta["statistics"]
+    if args.json:
+        print(json.dumps({"path": str(corpus.path), **stats}, indent=2, sort_keys=True))
+    else:
+        print(f"wrote {corpus.path}")
+        print(format_statistics(stats))
+    return 0
+
+
+def format_statistics(stats):
+    rows = [("documents", stats["n_docs"]), ("tokens", stats["n_tokens"]),
+            ("  training prefixes", stats["n_prefix_tokens"]),
+            ("  held-out suffixes", stats["n_suffix_tokens"]),
+            ("vocabulary (with <unk>)", stats["vocab_size"]),
+            ("<unk> in prefixes / suffixes", f"{stats['n_unk_prefix']:,} / {stats['n_unk_suffix']:,}"),
+            ("document length min / max", f"{stats['min_doc_length']:,} / {stats['max_doc_length']:,}")]
+    if "n_docs_dropped" in stats:
+        rows.append(("documents dropped (too short)", stats["n_docs_dropped"]))
+    if "seconds" in stats and stats["seconds"]:
+        rows.append(("tokens per second", int(stats["n_tokens"] / max(stats["seconds"], 1e-9))))
+    return "\n".join(f"  {k:<30} {v:>12,}" if isinstance(v, int) else f"  {k:<30} {v:>12}"
+                     for k, v in rows)

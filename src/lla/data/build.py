@@ -1,0 +1,194 @@
+"""``lla prepare``: raw files -> corpus store, streaming, written atomically.
+
+One pass over the input: each document is tokenised, its tokens get provisional integer ids
+(one dict entry per distinct type, never per token) and are appended to a temporary int32 file;
+training-prefix counts accumulate per provisional id.  Then the vocabulary is chosen from the
+prefix counts (max size / min count, ``<unk>`` for the rest) and the temporary file is remapped
+block by block into ``tokens.npy``.  Peak memory is the type dictionary plus one block, not the
+corpus.  Everything is written into a temporary directory that is renamed into place at the end.
+"""
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_directory
+from .._progress import progress
+from .._version import __version__
+from ..errors import InputError, ParameterError
+from .readers import FORMATS, read_documents
+from .store import DEFAULT_SPLIT, FORMAT_VERSION, Corpus, prefix_lengths
+from .tokenize import TOKENIZERS, make_tokenizer
+from .vocab import UNK, Vocabulary
+
+_BLOCK = 1 << 22  # tokens per remapping block
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How raw input becomes a corpus (every field is stored in ``meta.json``)."""
+
+    format: str = "text"
+    tokenizer: str = "words"
+    lowercase: bool = True
+    min_doc_tokens: int = 1
+    max_vocab: int = None
+    min_count: int = 1
+    split_fraction: float = DEFAULT_SPLIT
+    # event logs (format "events")
+    user_column: str = "user"
+    item_column: str = "item"
+    time_column: str = "timestamp"
+    delimiter: str = None
+    # jsonl
+    field: str = None
+
+    def validate(self):
+        if self.format not in FORMATS:
+            raise ParameterError(f"--format: unknown format {self.format!r}; choose one of "
+                                 f"{', '.join(FORMATS)}")
+        if self.tokenizer not in TOKENIZERS:
+            raise ParameterError(f"--tokenizer: unknown tokenizer {self.tokenizer!r}")
+        if self.min_doc_tokens < 1:
+            raise ParameterError(f"--min-doc-tokens must be >= 1, got {self.min_doc_tokens}")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            raise ParameterError(f"--max-vocab must be >= 1, got {self.max_vocab}")
+        if self.min_count < 1:
+            raise ParameterError(f"--min-count must be >= 1, got {self.min_count}")
+        if not 0.0 < self.split_fraction < 1.0:
+            raise ParameterError(f"--split must lie strictly between 0 and 1, got "
+                                 f"{self.split_fraction}")
+        return self
+
+
+# The benchmark corpora of BENCHMARKS.md.
+PRESETS = {
+    "wiki": PrepareOptions(format="wikiextractor", tokenizer="words", lowercase=True,
+                           min_doc_tokens=500, max_vocab=20000, min_count=1),
+    "movielens": PrepareOptions(format="movielens", min_doc_tokens=1, max_vocab=None,
+                                min_count=1),
+}
+
+
+def preset(name, **overrides):
+    """The options of preset ``name`` with some fields replaced."""
+    if name not in PRESETS:
+        raise ParameterError(f"--preset: unknown preset {name!r}; choose one of "
+                             f"{', '.join(PRESETS)}")
+    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress=None,
+            source=None):
+    """Read ``inputs`` (paths) with ``options`` and write the corpus store to ``out``.
+
+    Returns the opened :class:`Corpus`.  Raises :class:`InputError` for bad input; nothing is
+    left at ``out`` unless the whole corpus was written.
+    """
+    options.validate()
+    inputs = [Path(p) for p in inputs]
+    if not inputs:
+        raise ParameterError("no input files given")
+    for p in inputs:
+        if not p.exists():
+            raise InputError("no such file", p)
+    out = Path(out)
+    if out.exists() and not force:
+        raise InputError("already exists (use --force to replace it)", out)
+    tokenize = make_tokenizer(options.tokenizer, options.lowercase)
+    reader_options = {k: getattr(options, k) for k in
+                      ("user_column", "item_column", "time_column", "delimiter", "field")}
+    start_time = time.perf_counter()
+
+    with atomic_directory(out, force=force) as tmp:
+        type_ids = defaultdict()
+        type_ids.default_factory = type_ids.__len__  # new type -> next provisional id
+        counts = np.zeros(1024, np.int64)              # prefix counts by provisional id
+        lengths, doc_ids = [], []
+        n_read = n_dropped = 0
+        raw_path = tmp / "tokens.raw"
+        n_tokens_read = 0
+        bar = progress(desc="prepare", unit="doc", enabled=show_progress)
+        with open(raw_path, "wb") as raw:
+            for path in inputs:
+                found = 0
+                for doc_id, tokens in read_documents(path, options.format, tokenize,
+                                                     **reader_options):
+                    found += 1
+                    n_read += 1
+                    if len(tokens) < options.min_doc_tokens:
+                        n_dropped += 1
+                        continue
+                    ids = np.fromiter(map(type_ids.__getitem__, tokens), np.int64, len(tokens))
+                    if len(type_ids) > len(counts):
+                        counts = np.concatenate([counts, np.zeros(max(len(counts),
+                                                 len(type_ids) - len(counts)), np.int64)])
+                    n_prefix = int(prefix_lengths([len(ids)], options.split_fraction)[0])
+                    counts[:len(type_ids)] += np.bincount(ids[:n_prefix], minlength=len(type_ids))
+                    raw.write(ids.astype(np.int32).tobytes())
+                    lengths.append(len(ids))
+                    doc_ids.append(" ".join(str(doc_id).split()))
+                    n_tokens_read += len(ids)
+                    bar.update(1)
+                    if len(lengths) % 256 == 0:
+                        bar.set_postfix_str(f"{n_tokens_read:,} tokens", refresh=False)
+                if found == 0:
+                    raise InputError("no documents found (empty input?)", path)
+        bar.close()
+        if not lengths:
+            raise InputError(f"no documents left after filtering ({n_read} read, all shorter "
+                             f"than --min-doc-tokens={options.min_doc_tokens})", inputs[0])
+
+        # vocabulary from the training prefixes only
+        types = list(type_ids.keys())
+        vocab = Vocabulary.from_counts(dict(zip(types, counts[:len(types)].tolist())),
+                                       max_size=options.max_vocab, min_count=options.min_count)
+        if len(vocab) == 1:
+            raise InputError("the vocabulary is empty: no type in the training prefixes reaches "
+                             f"--min-count={options.min_count}", inputs[0])
+        bad = next((t for t in vocab.types if "\t" in t or "\n" in t or "\r" in t), None)
+        if bad is not None:
+            raise InputError(f"token {bad!r} contains a tab or newline", inputs[0])
+        remap = np.zeros(len(types), np.int32)  # provisional id -> final id (0 = <unk>)
+        index = vocab.index
+        for provisional, t in enumerate(types):
+            remap[provisional] = index.get(t, 0)
+        if UNK in type_ids:  # a literal <unk> in the input is our <unk>
+            remap[type_ids[UNK]] = 0
+
+        offsets = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        n_tokens = int(offsets[-1])
+        tokens = np.lib.format.open_memmap(tmp / "tokens.npy", mode="w+", dtype=np.int32,
+                                           shape=(n_tokens,))
+        for begin in range(0, n_tokens, _BLOCK):
+            count = min(_BLOCK, n_tokens - begin)
+            block = np.fromfile(raw_path, dtype=np.int32, count=count, offset=4 * begin)
+            tokens[begin:begin + count] = remap[block]
+        tokens.flush()
+        del tokens
+        raw_path.unlink()
+        np.save(tmp / "offsets.npy", offsets)
+        (tmp / "vocab.tsv").write_text(vocab.to_tsv(), encoding="utf-8")
+        (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in doc_ids), encoding="utf-8")
+
+        stored = Corpus(np.load(tmp / "tokens.npy", mmap_mode="r"), offsets, vocab,
+                        split_fraction=options.split_fraction)
+        statistics = stored.statistics()
+        statistics.update(n_docs_read=n_read, n_docs_dropped=n_dropped,
+                          n_types_seen=len(types), seconds=round(time.perf_counter()
+                                                                 - start_time, 3))
+        meta = {
+            "kind": "lla-corpus", "format_version": FORMAT_VERSION, "lla_version": __version__,
+            "source": source or [str(p) for p in inputs],
+            "options": {k: v for k, v in asdict(options).items()},
+            "split_fraction": options.split_fraction, "statistics": statistics,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
+                                       encoding="utf-8")
+        del stored
+    return Corpus.open(out)

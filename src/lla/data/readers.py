@@ -1,0 +1,273 @@
+"""Streaming readers: raw files -> ``(doc_id, tokens)`` pairs, one document at a time.
+
+Every reader opens ``.gz``, ``.bz2`` and ``.xz`` files transparently, decodes each line as
+UTF-8 on its own (so an error names the exact line), and raises :class:`lla.InputError` with
+``file:line: problem`` on bad input.  Readers never hold more than one document of Python
+strings at a time, except the event-log readers, which must sort a user's events and so read
+the columns (not Python objects per event) into memory.
+
+Formats
+-------
+text           one document per line (blank lines skipped)
+wikiextractor  WikiExtractor ``<doc ...>`` blocks; the first line after ``<doc>`` (the title)
+               is dropped (BENCHMARKS.md)
+wikitext       WikiText token files: an article starts at each top-level `` = Title = `` line
+jsonl          one JSON object per line with a ``tokens`` list or a ``text`` string
+events         CSV / TSV / Parquet of (user, item, timestamp): one document per user, events
+               stable-sorted by timestamp (ties keep input order), columns named by flags
+movielens      MovieLens ``u.data`` (user, item, rating, timestamp; tab-separated, no header)
+"""
+
+import bz2
+import csv
+import gzip
+import json
+import lzma
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+
+FORMATS = ("text", "wikiextractor", "wikitext", "jsonl", "events", "movielens")
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def open_binary(path):
+    """Open ``path`` for reading bytes, decompressing by suffix.  One-line error if missing."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a file", path)
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    return opener(path, "rb")
+
+
+def iter_lines(path):
+    """Yield ``(line_number, text)`` for every line of ``path`` (newline stripped)."""
+    with open_binary(path) as f:
+        try:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    yield lineno, raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:
+                    raise InputError("not valid UTF-8", path, lineno) from None
+        except (OSError, EOFError, lzma.LZMAError) as e:
+            if isinstance(e, InputError):
+                raise
+            raise InputError(f"cannot read compressed data ({e})", path) from None
+
+
+def _stem(path):
+    name = Path(path).name
+    for suffix in _OPENERS:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+# -- text formats ------------------------------------------------------------------------------
+def read_text(path, tokenize):
+    """One document per non-blank line; doc id = ``file:line``."""
+    stem = _stem(path)
+    for lineno, line in iter_lines(path):
+        if line.strip():
+            yield f"{stem}:{lineno}", tokenize(line)
+
+
+_DOC_OPEN = re.compile(r'^<doc\b[^>]*>\s*$')
+_TITLE = re.compile(r'\btitle="([^"]*)"')
+
+
+def read_wikiextractor(path, tokenize):
+    """WikiExtractor output: text between ``<doc ...>`` and ``</doc>`` minus its first line."""
+    inside, first, title, lines, start = False, False, None, [], None
+    for lineno, line in iter_lines(path):
+        if not inside:
+            if _DOC_OPEN.match(line):
+                m = _TITLE.search(line)
+                inside, first, lines, start = True, True, [], lineno
+                title = m.group(1) if m else f"{_stem(path)}:{lineno}"
+            elif line.strip():
+                raise InputError("text outside a <doc ...> block (not a WikiExtractor file?)",
+                                 path, lineno)
+            continue
+        if line.strip() == "</doc>":
+            yield title, tokenize("\n".join(lines))
+            inside = False
+        elif first:
+            first = False  # the title, repeated
+        else:
+            lines.append(line)
+    if inside:
+        raise InputError("<doc> block is never closed", path, start)
+
+
+_TOP_HEADING = re.compile(r"^ ?= (?!=).*[^=] = ?$")
+
+
+def read_wikitext(path, tokenize):
+    """WikiText ``.tokens`` files: a new article at every top-level `` = Title = `` heading
+    (``= = Section = =`` headings stay inside the article).  Heading lines are part of the text."""
+    title, lines = None, []
+    for lineno, line in iter_lines(path):
+        if _TOP_HEADING.match(line):
+            if title is not None:
+                yield title, tokenize("\n".join(lines))
+            title, lines = line.strip(" =") or f"{_stem(path)}:{lineno}", [line]
+        elif title is None:
+            if line.strip():
+                raise InputError("text before the first ' = Title = ' heading", path, lineno)
+        else:
+            lines.append(line)
+    if title is not None:
+        yield title, tokenize("\n".join(lines))
+
+
+def read_jsonl(path, tokenize, *, field=None):
+    """One JSON object per line with a ``tokens`` list of strings or a ``text`` string (or the
+    named ``field``); an optional ``id`` names the document."""
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"not valid JSON ({e.msg})", path, lineno) from None
+        if not isinstance(obj, dict):
+            raise InputError("expected a JSON object", path, lineno)
+        doc_id = str(obj.get("id", f"{_stem(path)}:{lineno}"))
+        names = [field] if field else ["tokens", "text"]
+        for name in names:
+            if name in obj:
+                value = obj[name]
+                break
+        else:
+            raise InputError(f"no {' or '.join(repr(n) for n in names)} field", path, lineno)
+        if isinstance(value, str):
+            yield doc_id, tokenize(value)
+        elif isinstance(value, list) and all(isinstance(t, str) for t in value):
+            yield doc_id, value
+        else:
+            raise InputError(f"field {name!r} must be a string or a list of strings", path, lineno)
+
+
+# -- event logs --------------------------------------------------------------------------------
+def _read_table(path, columns, delimiter, has_header):
+    """Read the named columns of a CSV/TSV/Parquet file as numpy arrays of strings."""
+    path = Path(path)
+    name = _stem(path).lower()
+    if name.endswith(".parquet"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputError("reading Parquet needs pyarrow: pip install 'lla[parquet]'",
+                             path) from None
+        if not path.exists():
+            raise InputError("no such file", path)
+        try:
+            schema_names = pq.read_schema(path).names
+        except Exception as e:  # pyarrow raises several types for a bad file
+            raise InputError(f"not a readable Parquet file ({e})", path) from None
+        for c in columns:
+            if c not in schema_names:
+                raise InputError(f"no column {c!r} (columns: {', '.join(schema_names)})", path)
+        table = pq.read_table(path, columns=list(columns))
+        return [np.asarray(table.column(c).to_numpy(zero_copy_only=False)) for c in columns]
+    if delimiter is None:
+        delimiter = "\t" if ".tsv" in name or name.endswith(".data") else ","
+    lines = iter_lines(path)
+    if has_header:
+        try:
+            header_line = next(lines)[1]
+        except StopIteration:
+            raise InputError("empty file (expected a header line)", path) from None
+        header = next(csv.reader([header_line], delimiter=delimiter))
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise InputError(f"no column {missing[0]!r} (columns: {', '.join(header)})", path, 1)
+        index = [header.index(c) for c in columns]
+    else:
+        try:
+            index = [int(c) for c in columns]
+        except ValueError:
+            raise ParameterError("without a header, columns must be given as 0-based "
+                                 "numbers") from None
+    values = [[] for _ in columns]
+    needed = max(index) + 1
+    for lineno, line in lines:
+        if not line.strip():
+            continue
+        row = next(csv.reader([line], delimiter=delimiter))
+        if len(row) < needed:
+            raise InputError(f"expected at least {needed} fields, found {len(row)}", path, lineno)
+        for v, i in zip(values, index):
+            v.append(row[i])
+    return [np.array(v, dtype=object) for v in values]
+
+
+def _timestamps_as_sort_keys(values, path, column):
+    """Numbers as floats; otherwise ISO dates/times as datetime64; else a one-line error."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return np.asarray(values, dtype="datetime64[ns]").astype(np.int64)
+    except (TypeError, ValueError):
+        raise InputError(f"column {column!r} holds values that are neither numbers nor "
+                         f"ISO dates (e.g. {str(values[0])!r})", path) from None
+
+
+def read_events(path, *, user_column="user", item_column="item", time_column="timestamp",
+                delimiter=None, has_header=True):
+    """One document per user: the user's items stable-sorted by timestamp (ties keep the
+    order of the input file).  Users appear in order of their first event in the file."""
+    users, items, times = _read_table(path, [user_column, item_column, time_column],
+                                      delimiter, has_header)
+    if len(users) == 0:
+        return
+    keys = _timestamps_as_sort_keys(times, path, time_column)
+    user_keys, first, user_index = np.unique(users.astype(str), return_index=True,
+                                             return_inverse=True)
+    rank_of_user = np.empty(len(first), np.int64)
+    rank_of_user[np.argsort(first, kind="stable")] = np.arange(len(first))
+    doc_of_event = rank_of_user[user_index]
+    order = np.lexsort((keys, doc_of_event))  # stable: ties keep file order
+    bounds = np.flatnonzero(np.diff(doc_of_event[order])) + 1
+    items = items.astype(str)
+    for group in np.split(order, bounds):
+        yield str(users[group[0]]), items[group].tolist()
+
+
+def read_movielens(path):
+    """MovieLens ``u.data``: ``user<TAB>item<TAB>rating<TAB>timestamp``, no header."""
+    return read_events(path, user_column="0", item_column="1", time_column="3",
+                       delimiter="\t", has_header=False)
+
+
+def read_documents(path, fmt, tokenize, **options):
+    """Dispatch to the reader of ``fmt``; yields ``(doc_id, list_of_token_strings)``."""
+    if fmt == "text":
+        return read_text(path, tokenize)
+    if fmt == "wikiextractor":
+        return read_wikiextractor(path, tokenize)
+    if fmt == "wikitext":
+        return read_wikitext(path, tokenize)
+    if fmt == "jsonl":
+        return read_jsonl(path, tokenize, field=options.get("field"))
+    if fmt == "events":
+        return read_events(path, user_column=options.get("user_column", "user"),
+                           item_column=options.get("item_column", "item"),
+                           time_column=options.get("time_column", "timestamp"),
+                           delimiter=options.get("delimiter"),
+                           has_header=options.get("has_header", True))
+    if fmt == "movielens":
+        return read_movielens(path)
+    raise ParameterError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "read_documents", "read_text", "read_wikiextractor", "read_wikitext",
+           "read_jsonl", "read_events", "read_movielens", "iter_lines", "open_binary"]

@@ -11,6 +11,7 @@ prefixes (the first --split fraction of every document) only.
 Presets reproduce the benchmark corpora of BENCHMARKS.md exactly:
   lla prepare --preset wiki shared/data/enwiki-2015-wikiextractor/enwiki-AA-00-19.txt.xz --out wiki
   lla prepare --preset movielens shared/data/ml-100k/u.data --out movielens
+  lla prepare --preset wiki-sample --out wiki-sample   (150 articles shipped with lla)
 Flags given explicitly override the preset's values."""
 
 
@@ -21,7 +22,8 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser("prepare", help="turn raw files into a corpus store",
                               description=HELP, formatter_class=_formatter())
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="input files (none for --preset wiki-sample)")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="corpus directory to write")
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
     p.add_argument("--preset", choices=sorted(PRESETS), help="a benchmark corpus recipe")
@@ -56,7 +58,8 @@ def _formatter():
 
 
 def run(args):
-    from ..data.build import PrepareOptions, preset, prepare
+    from ..data.build import PrepareOptions, prepare, preset, preset_inputs
+    from ..errors import ParameterError
 
     fields = ("format", "tokenizer", "lowercase", "min_doc_tokens", "max_vocab", "min_count",
               "split_fraction", "user_column", "item_column", "time_column", "delimiter", "field")
@@ -64,8 +67,10 @@ def run(args):
     if args.delimiter == "\\t":
         given["delimiter"] = "\t"
     options = preset(args.preset, **given) if args.preset else PrepareOptions(**given)
-    corpus = prepare(args.inputs, args.out, options, force=args.force,
-                     source=None)
+    inputs = args.inputs or (preset_inputs(args.preset) if args.preset else [])
+    if not inputs:
+        raise ParameterError("give at least one INPUT file")
+    corpus = prepare(inputs, args.out, options, force=args.force)
     stats = corpus.meta["statistics"]
     if args.json:
         print(json.dumps({"path": str(corpus.path), **stats}, indent=2, sort_keys=True))

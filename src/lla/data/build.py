@@ -71,7 +71,18 @@ PRESETS = {
                            min_doc_tokens=500, max_vocab=20000, min_count=1),
     "movielens": PrepareOptions(format="movielens", min_doc_tokens=1, max_vocab=None,
                                 min_count=1),
+    # the Wikipedia sample shipped in the package (lla.datasets), read with the wiki recipe
+    "wiki-sample": PrepareOptions(format="wikiextractor", tokenizer="words", lowercase=True,
+                                  min_doc_tokens=500, max_vocab=20000, min_count=1),
 }
+
+
+def preset_inputs(name):
+    """Input files a preset brings with it (only ``wiki-sample``); [] for the others."""
+    if name == "wiki-sample":
+        from ..datasets import wiki_sample_path
+        return [wiki_sample_path()]
+    return []
 
 
 def preset(name, **overrides):
@@ -108,6 +119,7 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         type_ids = defaultdict()
         type_ids.default_factory = type_ids.__len__  # new type -> next provisional id
         counts = np.zeros(1024, np.int64)              # prefix counts by provisional id
+        totals = np.zeros(1024, np.int64)              # all counts by provisional id
         lengths, doc_ids = [], []
         n_read = n_dropped = 0
         raw_path = tmp / "tokens.raw"
@@ -125,10 +137,12 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
                         continue
                     ids = np.fromiter(map(type_ids.__getitem__, tokens), np.int64, len(tokens))
                     if len(type_ids) > len(counts):
-                        counts = np.concatenate([counts, np.zeros(max(len(counts),
-                                                 len(type_ids) - len(counts)), np.int64)])
+                        grow = np.zeros(max(len(counts), len(type_ids) - len(counts)), np.int64)
+                        counts = np.concatenate([counts, grow])
+                        totals = np.concatenate([totals, grow])
                     n_prefix = int(prefix_lengths([len(ids)], options.split_fraction)[0])
                     counts[:len(type_ids)] += np.bincount(ids[:n_prefix], minlength=len(type_ids))
+                    totals[:len(type_ids)] += np.bincount(ids, minlength=len(type_ids))
                     raw.write(ids.astype(np.int32).tobytes())
                     lengths.append(len(ids))
                     doc_ids.append(" ".join(str(doc_id).split()))
@@ -163,22 +177,31 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         offsets = np.zeros(len(lengths) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
         n_tokens = int(offsets[-1])
-        tokens = np.lib.format.open_memmap(tmp / "tokens.npy", mode="w+", dtype=np.int32,
-                                           shape=(n_tokens,))
-        for begin in range(0, n_tokens, _BLOCK):
-            count = min(_BLOCK, n_tokens - begin)
-            block = np.fromfile(raw_path, dtype=np.int32, count=count, offset=4 * begin)
-            tokens[begin:begin + count] = remap[block]
-        tokens.flush()
-        del tokens
+        # plain writes, not a memory map: written pages would count as resident memory
+        with open(tmp / "tokens.npy", "wb") as f:
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": np.dtype(np.int32).str, "fortran_order": False,
+                    "shape": (n_tokens,)})
+            for begin in range(0, n_tokens, _BLOCK):
+                count = min(_BLOCK, n_tokens - begin)
+                block = np.fromfile(raw_path, dtype=np.int32, count=count, offset=4 * begin)
+                f.write(remap[block].tobytes())
         raw_path.unlink()
         np.save(tmp / "offsets.npy", offsets)
         (tmp / "vocab.tsv").write_text(vocab.to_tsv(), encoding="utf-8")
         (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in doc_ids), encoding="utf-8")
 
-        stored = Corpus(np.load(tmp / "tokens.npy", mmap_mode="r"), offsets, vocab,
-                        split_fraction=options.split_fraction)
-        statistics = stored.statistics()
+        lengths = np.asarray(lengths, np.int64)
+        n_prefix_tokens = int(prefix_lengths(lengths, options.split_fraction).sum())
+        is_unk = remap == 0
+        unk_prefix = int(counts[:len(types)][is_unk].sum())
+        statistics = {
+            "n_docs": len(lengths), "n_tokens": n_tokens, "n_prefix_tokens": n_prefix_tokens,
+            "n_suffix_tokens": n_tokens - n_prefix_tokens, "vocab_size": len(vocab),
+            "n_unk_prefix": unk_prefix,
+            "n_unk_suffix": int(totals[:len(types)][is_unk].sum()) - unk_prefix,
+            "min_doc_length": int(lengths.min()), "max_doc_length": int(lengths.max()),
+        }
         statistics.update(n_docs_read=n_read, n_docs_dropped=n_dropped,
                           n_types_seen=len(types), seconds=round(time.perf_counter()
                                                                  - start_time, 3))
@@ -190,5 +213,4 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
-        del stored
     return Corpus.open(out)

@@ -1,0 +1,138 @@
+import bz2
+import gzip
+import lzma
+
+import numpy as np
+import pytest
+
+from lla import InputError
+from lla.data.readers import read_documents
+from lla.data.tokenize import make_tokenizer
+
+WORDS = make_tokenizer("words")
+SPACE = make_tokenizer("whitespace", lowercase=False)
+
+
+def _write(path, text, opener=open):
+    with opener(path, "wb") as f:
+        f.write(text.encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("suffix,opener", [("", open), (".gz", gzip.open), (".bz2", bz2.open),
+                                           (".xz", lzma.open)])
+def test_text_one_document_per_line_any_compression(tmp_path, suffix, opener):
+    p = _write(tmp_path / f"docs.txt{suffix}", "Hello, World!\n\n  \nÉté 2015 x_y\n", opener)
+    docs = list(read_documents(p, "text", WORDS))
+    assert docs == [("docs.txt:1", ["hello", "world"]), ("docs.txt:4", ["été", "2015", "x_y"])]
+
+
+def test_wikiextractor_drops_title_line(tmp_path):
+    text = ('<doc id="1" url="u" title="Anarchism">\nAnarchism\n\nAnarchism is a philosophy.\n'
+            '</doc>\n<doc id="2" url="u2" title="B b">\nB b\nSecond one.\n</doc>\n')
+    docs = list(read_documents(_write(tmp_path / "w.txt", text), "wikiextractor", WORDS))
+    assert docs == [("Anarchism", ["anarchism", "is", "a", "philosophy"]),
+                    ("B b", ["second", "one"])]
+
+
+def test_wikiextractor_errors(tmp_path):
+    p = _write(tmp_path / "w.txt", '<doc id="1" title="A">\nA\ntext\n')
+    with pytest.raises(InputError, match=r"w.txt:1: <doc> block is never closed"):
+        list(read_documents(p, "wikiextractor", WORDS))
+    p = _write(tmp_path / "x.txt", 'hello\n')
+    with pytest.raises(InputError, match=r"x.txt:1: text outside"):
+        list(read_documents(p, "wikiextractor", WORDS))
+
+
+def test_wikitext_splits_at_top_level_headings(tmp_path):
+    text = (" \n = Valkyria = \n \n Valkyria is a game . \n = = Gameplay = = \n It plays . \n"
+            " = Lobster = \n Homarus <unk> . \n")
+    docs = list(read_documents(_write(tmp_path / "wiki.tokens", text), "wikitext", SPACE))
+    assert [d[0] for d in docs] == ["Valkyria", "Lobster"]
+    assert docs[0][1] == ["=", "Valkyria", "=", "Valkyria", "is", "a", "game", ".", "=", "=",
+                          "Gameplay", "=", "=", "It", "plays", "."]
+    assert docs[1][1] == ["=", "Lobster", "=", "Homarus", "<unk>", "."]
+
+
+def test_jsonl_tokens_text_and_ids(tmp_path):
+    text = '{"tokens": ["A", "b"], "id": 7}\n\n{"text": "Some Text"}\n'
+    docs = list(read_documents(_write(tmp_path / "d.jsonl", text), "jsonl", WORDS))
+    assert docs == [("7", ["A", "b"]), ("d.jsonl:3", ["some", "text"])]
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("{not json", r"d.jsonl:2: not valid JSON"),
+    ('{"other": 1}', r"d.jsonl:2: no 'tokens' or 'text' field"),
+    ('[1, 2]', r"d.jsonl:2: expected a JSON object"),
+    ('{"tokens": [1, 2]}', r"d.jsonl:2: field 'tokens' must be a string or a list of strings"),
+])
+def test_jsonl_errors_name_file_and_line(tmp_path, line, problem):
+    p = _write(tmp_path / "d.jsonl", '{"text": "ok"}\n' + line + "\n")
+    with pytest.raises(InputError, match=problem):
+        list(read_documents(p, "jsonl", WORDS))
+
+
+def test_not_utf8_names_line(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"fine\nalso fine\n\xff\xfe broken\n")
+    with pytest.raises(InputError, match=r"bad.txt:3: not valid UTF-8"):
+        list(read_documents(p, "text", WORDS))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match=r"nope.txt: no such file"):
+        list(read_documents(tmp_path / "nope.txt", "text", WORDS))
+
+
+def test_events_csv_stable_sort_with_ties_in_input_order(tmp_path):
+    text = ("user,item,timestamp\n"
+            "u2,x,5\n"
+            "u1,b,10\n"
+            "u1,a,10\n"      # tie with b: keeps file order b, a
+            "u1,c,3\n"
+            "u2,y,1\n")
+    docs = list(read_documents(_write(tmp_path / "e.csv", text), "events", WORDS))
+    assert docs == [("u2", ["y", "x"]), ("u1", ["c", "b", "a"])]
+
+
+def test_events_custom_columns_tsv_and_iso_dates(tmp_path):
+    text = "who\twhat\twhen\nA\tp\t2016-05-09\nA\tq\t2016-05-01\nB\tr\t2016-01-01T10:00\n"
+    docs = list(read_documents(_write(tmp_path / "e.tsv", text), "events", WORDS,
+                               user_column="who", item_column="what", time_column="when"))
+    assert docs == [("A", ["q", "p"]), ("B", ["r"])]
+
+
+def test_events_missing_column(tmp_path):
+    p = _write(tmp_path / "e.csv", "user,item,time\nu,i,1\n")
+    with pytest.raises(InputError, match=r"e.csv:1: no column 'timestamp' \(columns: user, item, time\)"):
+        list(read_documents(p, "events", WORDS))
+
+
+def test_events_bad_timestamp(tmp_path):
+    p = _write(tmp_path / "e.csv", "user,item,timestamp\nu,i,yesterday\n")
+    with pytest.raises(InputError, match=r"e.csv: column 'timestamp' holds values"):
+        list(read_documents(p, "events", WORDS))
+
+
+def test_events_parquet(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    table = pa.table({"user": [1, 2, 1, 1], "item": ["a", "b", "c", "d"],
+                      "timestamp": [3, 1, 1, 3]})
+    pq.write_table(table, tmp_path / "e.parquet")
+    docs = list(read_documents(tmp_path / "e.parquet", "events", WORDS))
+    assert docs == [("1", ["c", "a", "d"]), ("2", ["b"])]
+    with pytest.raises(InputError, match=r"e.parquet: no column 'ts'"):
+        list(read_documents(tmp_path / "e.parquet", "events", WORDS, time_column="ts"))
+
+
+def test_movielens_u_data(tmp_path):
+    text = "196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t10\t4\t881250900\n"
+    docs = list(read_documents(_write(tmp_path / "u.data", text), "movielens", WORDS))
+    assert docs == [("196", ["10", "242"]), ("186", ["302"])]
+
+
+def test_movielens_short_row(tmp_path):
+    p = _write(tmp_path / "u.data", "1\t2\t3\t4\n1\t2\n")
+    with pytest.raises(InputError, match=r"u.data:2: expected at least 4 fields"):
+        list(read_documents(p, "movielens", WORDS))

@@ -65,6 +65,11 @@ class Model:
     def heldout_log_prob(self, corpus, **kwargs):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def heldout_ranks(self, corpus, **kwargs):
+        """Rank (1 = best) of every held-out token under p(· | w_<t), full ranking over the
+        vocabulary (see :mod:`lla.evaluation.ranking`); for HR@10 and MRR on user data."""
+        raise NotImplementedError(f"{type(self).__name__} does not rank next actions")
+
     def log_likelihood(self, corpus, **kwargs):
         """Sum over held-out tokens of log p(w_t | w_<t), in nats."""
         return float(np.sum(self.heldout_log_prob(corpus, **kwargs)))

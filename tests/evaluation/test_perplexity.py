@@ -33,3 +33,25 @@ def test_unigram_agrees_with_few_line_computation(tmp_path):
     assert result["parameters"] == {"dense": 20, "nonzero": 0, "total": 20}
     m.save(tmp_path / "m")
     assert load_model(tmp_path / "m").perplexity(c) == pytest.approx(expected)
+
+
+def test_ranking_metrics():
+    from lla.evaluation import hit_rate, mean_reciprocal_rank, rank_of_true
+    scores = np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4], [0.2, 0.2, 0.6]])
+    ranks = rank_of_true(scores, [2, 0, 2])
+    assert ranks.tolist() == [2, 2, 1]  # tie with another type does not push the rank down
+    assert hit_rate(ranks, 1) == pytest.approx(1 / 3)
+    assert mean_reciprocal_rank(ranks) == pytest.approx((0.5 + 0.5 + 1) / 3)
+
+
+def test_unigram_ranks_against_brute_force():
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 12, n) for n in rng.integers(3, 30, 20)]
+    c = Corpus.from_documents(docs, 12)
+    m = Unigram().fit(c)
+    from lla.evaluation import rank_of_true
+    suffix = np.concatenate([c.suffix(d) for d in range(len(c))])
+    brute = rank_of_true(np.broadcast_to(m.word_prob_, (len(suffix), 12)), suffix)
+    assert np.array_equal(m.heldout_ranks(c), brute)
+    result = evaluate(m, c, ranking=True)
+    assert 0 <= result["hr@10"] <= 1 and result["mrr"] > 0

@@ -25,9 +25,10 @@ def perplexity(log_probs):
     return float(math.exp(-log_probs.sum() / log_probs.size))
 
 
-def evaluate(model, corpus, **score_kwargs):
+def evaluate(model, corpus, *, ranking=False, **score_kwargs):
     """Score ``model`` on ``corpus``'s suffixes.  Returns a JSON-able dict: perplexity,
-    log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds."""
+    log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds; with
+    ``ranking=True`` (user data) also ``hr@10`` and ``mrr`` from ``model.heldout_ranks``."""
     start = time.perf_counter()
     log_probs = model.heldout_log_prob(corpus, **score_kwargs)
     seconds = time.perf_counter() - start
@@ -40,4 +41,9 @@ def evaluate(model, corpus, **score_kwargs):
         "scoring_seconds": seconds,
     }
     result.update({k: v for k, v in score_kwargs.items() if isinstance(v, (int, float, str))})
+    if ranking:
+        from .ranking import hit_rate, mean_reciprocal_rank
+        ranks = model.heldout_ranks(corpus, **score_kwargs)
+        result["hr@10"] = hit_rate(ranks, 10)
+        result["mrr"] = mean_reciprocal_rank(ranks)
     return result

@@ -34,6 +34,13 @@ class Unigram(Model):
         out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0)
 
+    def heldout_ranks(self, corpus):
+        """Popularity ranking: the same order at every position."""
+        self._check_fitted()
+        rank_of_type = 1 + (self.word_prob_[None, :] > self.word_prob_[:, None]).sum(axis=1)
+        out = [rank_of_type[np.asarray(corpus.suffix(d))] for d in range(len(corpus))]
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
     def n_parameters(self):
         n = int(self.word_prob_.size)
         return {"dense": n, "nonzero": 0, "total": n}

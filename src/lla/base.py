@@ -80,8 +80,9 @@ class Model:
         return perplexity(self.heldout_log_prob(corpus, **kwargs))
 
     def n_parameters(self):  # pragma: no cover - interface
-        """dict with ``dense`` (dense parameter count) and ``nonzero`` (non-zeros of count
-        matrices) and ``total`` (their sum)."""
+        """dict with ``dense`` (parameters stored densely: LSTM, embedding and softmax weights),
+        ``nonzero`` (non-zeros of count matrices such as n_wk) and ``total`` (their sum, the
+        model size of the paper's Fig. 4); models may add more keys."""
         raise NotImplementedError
 
     # -- persistence --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from .._version import __version__
 from ..errors import LlaError
 
 # sub-command name -> module in lla.cli
-COMMANDS = ("prepare", "info")
+COMMANDS = ("prepare", "info", "train", "evaluate", "topics")
 
 
 def build_parser():

@@ -1,0 +1,44 @@
+"""``lla evaluate DIR [CORPUS]``: held-out perplexity of a saved model (DESIGN §3)."""
+
+import json
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "evaluate", help="held-out perplexity of a saved model",
+        description="Score the held-out suffixes of CORPUS (default: the corpus the model was "
+                    "trained on) with a saved model: perplexity, held-out tokens, parameters.")
+    p.add_argument("model", metavar="DIR", help="model directory (from `lla train`)")
+    p.add_argument("corpus", metavar="CORPUS", nargs="?",
+                   help="corpus directory (default: the training corpus recorded in the model)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from ..base import load_model
+    from ..data import Corpus
+    from ..errors import InputError
+    from ..evaluation import evaluate
+
+    model = load_model(args.model)
+    path = args.corpus or getattr(model, "corpus_path_", None)
+    if not path:
+        raise InputError("no CORPUS given and the model does not record its training corpus",
+                         args.model)
+    corpus = Corpus.open(path)
+    result = evaluate(model, corpus)
+    result["corpus"] = str(corpus.path)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    params = result["parameters"]
+    print(f"{result['model']} on {result['corpus']}")
+    print(f"  {'perplexity':<22} {result['perplexity']:>14,.2f}")
+    print(f"  {'held-out tokens':<22} {result['heldout_tokens']:>14,}")
+    print(f"  {'log-likelihood (nats)':<22} {result['log_likelihood']:>14,.1f}")
+    for key in ("dense", "nonzero", "total"):
+        if key in params:
+            print(f"  {'parameters, ' + key:<22} {params[key]:>14,}")
+    print(f"  {'scoring seconds':<22} {result['scoring_seconds']:>14,.2f}")
+    return 0

@@ -1,0 +1,435 @@
+"""Latent Dirichlet Allocation by collapsed Gibbs sampling (DESIGN §2, §3, §4).
+
+LDA is the first baseline and the initialiser of LLA: :class:`LDA` trains on every document's
+training prefix, keeps the final topic assignments ``z_`` (aligned with the prefix tokens) and
+the counts ``n_wk_`` / ``n_dk_`` that LLA starts from, and scores held-out suffixes by document
+completion.  The sampler lives in :mod:`lla._kernels.gibbs`; the choice of algorithm is
+explained there and in ``docs/lda.md``.
+"""
+
+import hashlib
+import logging
+import time
+
+import numpy as np
+
+from .._progress import progress
+from ..base import Model
+from ..errors import InputError, NotFittedError, ParameterError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ALPHA = 0.1
+#: K at or below which ``sampler="auto"`` uses the exact dense sampler (measured, docs/lda.md)
+AUTO_EXACT_MAX_K = 200
+
+
+class LDA(Model):
+    """LDA, θ_d ~ Dir(α), φ_k ~ Dir(β), fitted by collapsed Gibbs sampling on the prefixes.
+
+    Parameters
+    ----------
+    n_topics : int, K ≥ 1.
+    alpha : float > 0 or None.  Symmetric document-topic prior α; ``None`` means 0.1 (the value
+        of the benchmarks and tomotopy's default; with long documents it is also better than
+        Griffiths & Steyvers' 50/K for document completion).
+    beta : float > 0.  Symmetric topic-word prior β.
+    n_iter : int ≥ 1.  Gibbs sweeps over all training tokens.
+    n_average : int ≥ 0.  θ and φ are averaged over the last ``n_average`` sweeps (0: last
+        sweep only).  ``n_wk_``, ``n_dk_`` and ``z_`` are always the last sweep's state.
+    sampler : "auto", "exact" or "mh".  "exact": dense collapsed Gibbs, O(K) per token;
+        "mh": Metropolis–Hastings with O(1) word/document proposals (LightLDA/WarpLDA);
+        "auto": exact for K ≤ 200, else mh.
+    mh_steps : int ≥ 1.  Word+document proposal pairs per token for ``sampler="mh"``.
+    n_threads : int ≥ 1 or None (all numba threads).  Number of AD-LDA document shards, each
+        sampled by one thread against the sweep-start counts; the counts are merged after every
+        sweep.  Results depend on ``n_threads`` (not on the machine): the same seed and the
+        same ``n_threads`` reproduce the model bit for bit; ``n_threads=1`` is exact
+        sequential collapsed Gibbs.
+    random_state : int, numpy SeedSequence or None.  The one source of randomness: spawned into
+        independent streams for initialisation, the per-shard samplers and inference (fold-in).
+    fold_in_iter : int ≥ 1.  Fold-in sweeps for documents not trained on (``transform`` and
+        scoring a corpus other than the training corpus); θ is averaged over the second half.
+    evaluate_every : int ≥ 1.  Compute the training log-likelihood every this many sweeps
+        (and after the last one); it costs about one sweep at large K.
+    show_progress : bool or None.  Progress bar per sweep (None: only on a terminal).
+
+    Fitted attributes (D documents, K topics, V types, N training tokens)
+    -------------------------------------------------------------------
+    n_wk_ : int32 (V, K)        topic counts per word type, last sweep (DESIGN: n_wk)
+    n_k_ : int32 (K,)           Σ_w n_wk
+    n_dk_ : int32 (D, K)        topic counts per document prefix, last sweep
+    z_ : int32 (N,)             topic of every prefix token, documents in order (LLA's start)
+    prefix_lengths_ : int64 (D,) N_d, so that document d owns z_[ptr[d]:ptr[d+1]]
+    topic_word_ : float64 (K, V) φ_kw = (n̄_wk + β) / (n̄_k + Vβ), n̄ averaged over n_average
+    doc_topic_ : float64 (D, K)  θ_dk = (n̄_dk + α) / (N_d + Kα)
+    log_likelihood_history_ : float64 (n, 2)  rows (sweep, log p(w, z) / N)
+    n_iter_done_ : int          sweeps completed (less than n_iter after Ctrl-C)
+
+    Which corpus is the training corpus?  ``fit`` stores a fingerprint (BLAKE2b of the prefix
+    tokens, the prefix lengths and V).  :meth:`heldout_log_prob` uses the fitted θ_d when the
+    scored corpus has the same fingerprint (same prefixes, whatever the suffixes), otherwise it
+    folds the prefixes in with φ fixed.
+    """
+
+    model_name = "lda"
+
+    def __init__(self, n_topics=100, *, alpha=None, beta=0.01, n_iter=200, n_average=20,
+                 sampler="auto", mh_steps=2, n_threads=None, random_state=None,
+                 fold_in_iter=50, evaluate_every=10, show_progress=None):
+        self.n_topics = n_topics
+        self.alpha = alpha
+        self.beta = beta
+        self.n_iter = n_iter
+        self.n_average = n_average
+        self.sampler = sampler
+        self.mh_steps = mh_steps
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.fold_in_iter = fold_in_iter
+        self.evaluate_every = evaluate_every
+        self.show_progress = show_progress
+
+    def get_params(self):
+        params = super().get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None  # a SeedSequence is not JSON: saved as None
+        return params
+
+    # -- hyper-parameters ---------------------------------------------------------------------
+    @property
+    def alpha_(self):
+        """The α actually used (``alpha`` or the default 0.1)."""
+        return DEFAULT_ALPHA if self.alpha is None else float(self.alpha)
+
+    def _sampler_code(self):
+        from .._kernels.gibbs import SAMPLERS
+        name = self.sampler
+        if name == "auto":
+            name = "exact" if int(self.n_topics) <= AUTO_EXACT_MAX_K else "mh"
+        return SAMPLERS[name]
+
+    def _validate(self):
+        def integer(name, low):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
+
+        integer("n_topics", 1)
+        integer("n_iter", 1)
+        integer("n_average", 0)
+        integer("mh_steps", 1)
+        integer("fold_in_iter", 1)
+        integer("evaluate_every", 1)
+        if self.n_threads is not None:
+            integer("n_threads", 1)
+        for name, value in (("alpha", self.alpha_), ("beta", self.beta)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+                    or not np.isfinite(value) or value <= 0:
+                raise ParameterError(f"{name} must be a positive number, got {value!r}")
+        if self.sampler not in ("auto", "exact", "mh"):
+            raise ParameterError(f"sampler must be 'auto', 'exact' or 'mh', got {self.sampler!r}")
+
+    def _seed_sequence(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.SeedSequence):
+            return rs
+        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
+                          and rs >= 0):
+            return np.random.SeedSequence(None if rs is None else int(rs))
+        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
+                             f"got {rs!r}")
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, corpus, callback=None):
+        """Run ``n_iter`` collapsed Gibbs sweeps over the training prefixes of ``corpus``.
+
+        ``callback(model, sweep, stats)`` is called after every sweep (sweep counts from 1);
+        ``stats`` has ``seconds`` (sampling time of the sweep), ``tokens_per_second`` and
+        ``log_likelihood`` (log p(w, z) per token at the last evaluation).  During the call the
+        model's ``z_``, ``n_wk_``, ``n_k_``, ``n_dk_`` are the live state.  A callback returning
+        ``False`` stops training after that sweep, as does Ctrl-C (KeyboardInterrupt): the
+        model then keeps the last finished sweep and ``n_iter_done_`` says how many ran.
+        """
+        import numba
+
+        from .._kernels import gibbs
+        from .._kernels.rng import seeds_from
+
+        self._validate()
+        K = int(self.n_topics)
+        alpha, beta = self.alpha_, float(self.beta)
+        words, doc_ptr, prefix_lengths = _prefix_arrays(corpus)
+        D, V, N = len(prefix_lengths), corpus.n_types, len(words)
+        if N == 0:
+            raise InputError("the corpus has no training tokens (every document's prefix is "
+                             "empty)", corpus.path)
+        sampler = self._sampler_code()
+        T = int(self.n_threads or numba.config.NUMBA_NUM_THREADS)
+        T = max(1, min(T, D))
+        ss_init, ss_sampler, ss_infer = self._seed_sequence().spawn(3)
+
+        # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
+        word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
+        shard_ptr = _shards(doc_ptr, T)
+
+        z = np.random.default_rng(ss_init).integers(0, K, size=N, dtype=np.int32)
+        n_dk = np.zeros((D, K), dtype=np.int32)
+        n_wk = np.zeros((V, K), dtype=np.int32)
+        n_k = np.zeros(K, dtype=np.int32)
+        gibbs.count_topics(words, z, doc_ptr, n_dk, n_wk, n_k)
+        n_wk_loc = np.repeat(n_wk[None], T, axis=0)
+        n_k_loc = np.repeat(n_k[None], T, axis=0)
+        z_scratch = np.empty((T if sampler == 0 else 1, N), dtype=np.int32)
+        rng_state = seeds_from(ss_sampler, T)
+
+        self._reset_fit_state()
+        self.z_, self.n_wk_, self.n_k_, self.n_dk_ = z, n_wk, n_k, n_dk
+        self.prefix_lengths_ = prefix_lengths
+        n_avg = min(int(self.n_average), int(self.n_iter))
+        sum_dk = np.zeros((D, K), dtype=np.float64) if n_avg else None
+        sum_wk = np.zeros((V, K), dtype=np.float64) if n_avg else None
+        averaged = 0
+        history = []
+        ll = float("nan")
+        done = 0
+
+        old_threads = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))
+        bar = progress(total=int(self.n_iter), desc=f"LDA K={K}", unit="sweep",
+                       enabled=self.show_progress)
+        try:
+            for sweep in range(1, int(self.n_iter) + 1):
+                start = time.perf_counter()
+                gibbs.lda_sweep(words, doc_ptr, shard_ptr, z, z_scratch, n_dk, n_wk, n_k,
+                                n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta,
+                                int(self.mh_steps), sampler, rng_state)
+                seconds = time.perf_counter() - start
+                done = sweep
+                if sweep > int(self.n_iter) - n_avg:
+                    sum_dk += n_dk
+                    sum_wk += n_wk
+                    averaged += 1
+                if sweep % int(self.evaluate_every) == 0 or sweep == int(self.n_iter):
+                    ll = gibbs.log_joint(n_wk, n_k, n_dk, prefix_lengths, alpha, beta) / N
+                    history.append((sweep, ll))
+                stats = {"sweep": sweep, "seconds": seconds, "tokens_per_second": N / seconds,
+                         "log_likelihood": ll}
+                bar.update(1)
+                bar.set_postfix(tok_s=f"{N / seconds:.3g}", ll=f"{ll:.4f}")
+                if callback is not None and callback(self, sweep, stats) is False:
+                    break
+        except KeyboardInterrupt:
+            log.warning("LDA: interrupted; keeping the state after sweep %d", done)
+        finally:
+            bar.close()
+            numba.set_num_threads(old_threads)
+        if done == 0:
+            self._reset_fit_state()
+            raise KeyboardInterrupt
+
+        if averaged:
+            mean_wk, mean_dk = sum_wk / averaged, sum_dk / averaged
+        else:
+            mean_wk, mean_dk = n_wk.astype(np.float64), n_dk.astype(np.float64)
+        self.topic_word_ = _phi(mean_wk, beta)
+        self.doc_topic_ = (mean_dk + alpha) / (prefix_lengths[:, None] + K * alpha)
+        self.log_likelihood_history_ = np.asarray(history, dtype=np.float64).reshape(-1, 2)
+        self.n_iter_done_ = done
+        self.n_averaged_ = averaged
+        self.fingerprint_ = corpus_fingerprint(corpus)
+        self.inference_seed_ = int(seeds_from(ss_infer, 1)[0])
+        self.corpus_path_ = None if corpus.path is None else str(corpus.path.resolve())
+        self.vocab_types_ = list(corpus.vocab.types)
+        self._phi_wk = None
+        return self
+
+    def _reset_fit_state(self):
+        for name in ("z_", "n_wk_", "n_k_", "n_dk_", "topic_word_", "doc_topic_"):
+            setattr(self, name, None)
+        self._phi_wk = None
+
+    def _fitted_attribute(self):
+        return "topic_word_"
+
+    # -- inference ----------------------------------------------------------------------------
+    def _phi_word_major(self):
+        """φ transposed, (V, K) C-contiguous: the layout the kernels read."""
+        if getattr(self, "_phi_wk", None) is None:
+            self._phi_wk = np.ascontiguousarray(self.topic_word_.T)
+        return self._phi_wk
+
+    def _fold_in(self, words, doc_ptr):
+        from .._kernels import gibbs
+        theta = np.empty((len(doc_ptr) - 1, int(self.n_topics)), dtype=np.float64)
+        n_iter = int(self.fold_in_iter)
+        return gibbs.fold_in(words, doc_ptr, self._phi_word_major(), self.alpha_, n_iter,
+                             n_iter // 2, np.uint64(self.inference_seed_), theta)
+
+    def transform(self, docs, *, part="prefix"):
+        """θ (D, K) float64 of new documents by Gibbs fold-in with φ fixed.
+
+        ``docs``: a :class:`~lla.data.Corpus` (its prefixes with ``part="prefix"``, the default,
+        or whole documents with ``part="all"``) or a list of 1-d arrays of token ids (whole
+        documents).  Deterministic: documents use streams derived from the model's seed and
+        their index, whatever the number of threads."""
+        self._check_fitted()
+        V = self.topic_word_.shape[1]
+        if hasattr(docs, "offsets") and hasattr(docs, "tokens"):
+            self._check_vocab(docs)
+            if part == "prefix":
+                words, doc_ptr, _ = _prefix_arrays(docs)
+            elif part == "all":
+                words = np.ascontiguousarray(docs.tokens, dtype=np.int32)
+                doc_ptr = np.ascontiguousarray(docs.offsets, dtype=np.int64)
+            else:
+                raise ParameterError(f"part must be 'prefix' or 'all', got {part!r}")
+        else:
+            arrays = [np.asarray(d, dtype=np.int64).ravel() for d in docs]
+            doc_ptr = np.zeros(len(arrays) + 1, dtype=np.int64)
+            np.cumsum([len(a) for a in arrays], out=doc_ptr[1:])
+            words = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+            if words.size and (words.min() < 0 or words.max() >= V):
+                raise InputError(f"token ids must lie in [0, {V})")
+            words = words.astype(np.int32)
+        return self._fold_in(words, doc_ptr)
+
+    def heldout_log_prob(self, corpus, *, fold_in=None):
+        """log p(w_t | θ_d, φ) = log Σ_k θ_dk φ_k,w_t for every suffix token (DESIGN §3,
+        document completion), documents in order.  θ_d comes from the prefix only: the fitted
+        (averaged) θ for the training corpus, Gibbs fold-in with φ fixed otherwise; the suffix
+        never updates θ_d.  ``fold_in=True`` forces fold-in, ``False`` forbids it."""
+        from .._kernels import gibbs
+        self._check_fitted()
+        self._check_vocab(corpus)
+        if fold_in is None:
+            fold_in = corpus_fingerprint(corpus) != self.fingerprint_
+        if fold_in:
+            words, doc_ptr, _ = _prefix_arrays(corpus)
+            theta = self._fold_in(words, doc_ptr)
+        else:
+            if corpus_fingerprint(corpus) != self.fingerprint_:
+                raise InputError("fold_in=False but this is not the training corpus", corpus.path)
+            theta = self.doc_topic_
+        words, doc_ptr = _suffix_arrays(corpus)
+        out = np.empty(len(words), dtype=np.float64)
+        return gibbs.mixture_log_prob(words, doc_ptr, np.ascontiguousarray(theta),
+                                      self._phi_word_major(), out)
+
+    def _check_vocab(self, corpus):
+        V = self.topic_word_.shape[1]
+        if corpus.n_types != V:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {V}", getattr(corpus, "path", None))
+
+    # -- interpretation -----------------------------------------------------------------------
+    def top_words(self, k, n=10):
+        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
+        self._check_fitted()
+        K = self.topic_word_.shape[0]
+        if not 0 <= int(k) < K:
+            raise ParameterError(f"topic {k} out of range [0, {K})")
+        row = self.topic_word_[int(k)]
+        n = max(0, min(int(n), row.size))
+        idx = np.argsort(-row, kind="stable")[:n]
+        types = self.vocab_types_
+        return [types[i] if types is not None else f"w{i}" for i in idx]
+
+    def n_parameters(self):
+        """The convention of every lla model: ``dense`` = parameters stored densely (none for
+        LDA: φ is its counts; per-document θ is inferred state, not a model parameter);
+        ``nonzero`` = nnz(n_wk), the sparse topic-word counts (DESIGN §1); ``total`` = dense +
+        nonzero.  ``topic_word_dense`` = K·V, the size of φ stored as a dense matrix."""
+        self._check_fitted()
+        K, V = self.topic_word_.shape
+        nnz = int(np.count_nonzero(self.n_wk_))
+        return {"dense": 0, "nonzero": nnz, "total": nnz, "topic_word_dense": K * V}
+
+    # -- LLA's initialisation -----------------------------------------------------------------
+    def assignments_(self, d=None):
+        """Final topic assignments: all prefix tokens (N,) int32 in document order, or those of
+        document ``d`` (a view of ``z_``)."""
+        if getattr(self, "z_", None) is None:
+            raise NotFittedError("this LDA is not fitted yet; call fit() first")
+        if d is None:
+            return self.z_
+        ptr = np.concatenate([[0], np.cumsum(self.prefix_lengths_)])
+        return self.z_[ptr[d]:ptr[d + 1]]
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        meta = {"fingerprint": self.fingerprint_, "inference_seed": self.inference_seed_,
+                "n_iter_done": self.n_iter_done_, "n_averaged": self.n_averaged_,
+                "corpus_path": self.corpus_path_}
+        vocab = "\n".join(self.vocab_types_).encode("utf-8")
+        arrays = {"n_wk": self.n_wk_, "n_k": self.n_k_, "n_dk": self.n_dk_, "z": self.z_,
+                  "prefix_lengths": self.prefix_lengths_, "topic_word": self.topic_word_,
+                  "doc_topic": self.doc_topic_,
+                  "log_likelihood_history": self.log_likelihood_history_,
+                  "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
+        return meta, arrays
+
+    def _set_state(self, metadata, arrays):
+        try:
+            self.fingerprint_ = metadata["fingerprint"]
+            self.inference_seed_ = int(metadata["inference_seed"])
+            self.n_iter_done_ = int(metadata["n_iter_done"])
+            self.n_averaged_ = int(metadata.get("n_averaged", 0))
+            self.corpus_path_ = metadata.get("corpus_path")
+            self.n_wk_, self.n_k_, self.n_dk_ = arrays["n_wk"], arrays["n_k"], arrays["n_dk"]
+            self.z_, self.prefix_lengths_ = arrays["z"], arrays["prefix_lengths"]
+            self.topic_word_, self.doc_topic_ = arrays["topic_word"], arrays["doc_topic"]
+            self.log_likelihood_history_ = arrays["log_likelihood_history"]
+            self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
+        except (KeyError, TypeError, ValueError) as e:
+            raise InputError(f"saved LDA model is incomplete or corrupt ({e})") from None
+        K, V = self.topic_word_.shape
+        if self.n_wk_.shape != (V, K) or len(self.vocab_types_) != V:
+            raise InputError("saved LDA model has inconsistent array shapes")
+        self._phi_wk = None
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _phi(mean_wk, beta):
+    """φ (K, V) float64 from (averaged) counts n_wk (V, K)."""
+    V = mean_wk.shape[0]
+    n_k = mean_wk.sum(axis=0)
+    return np.ascontiguousarray(((mean_wk + beta) / (n_k + V * beta)).T)
+
+
+def _shards(doc_ptr, T):
+    """T contiguous document ranges with about equal numbers of tokens: (T+1,) int64."""
+    D = len(doc_ptr) - 1
+    targets = np.linspace(0, doc_ptr[-1], T + 1)
+    shard_ptr = np.searchsorted(doc_ptr, targets).astype(np.int64)
+    shard_ptr[0], shard_ptr[-1] = 0, D
+    return np.maximum.accumulate(shard_ptr)
+
+
+def _prefix_arrays(corpus):
+    """(words (N,) int32, doc_ptr (D+1,) int64, prefix_lengths (D,) int64) of the prefixes."""
+    lengths = np.asarray(corpus.prefix_lengths, dtype=np.int64)
+    words = np.ascontiguousarray(np.asarray(corpus.tokens)[corpus.prefix_mask()], dtype=np.int32)
+    doc_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=doc_ptr[1:])
+    return words, doc_ptr, lengths
+
+
+def _suffix_arrays(corpus):
+    """(words (M,) int32, doc_ptr (D+1,) int64) of the held-out suffixes."""
+    lengths = np.asarray(corpus.suffix_lengths, dtype=np.int64)
+    words = np.ascontiguousarray(np.asarray(corpus.tokens)[~corpus.prefix_mask()],
+                                 dtype=np.int32)
+    doc_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=doc_ptr[1:])
+    return words, doc_ptr
+
+
+def corpus_fingerprint(corpus):
+    """Hex BLAKE2b of what LDA trains on: V, the prefix lengths and the prefix tokens."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.int64(corpus.n_types).tobytes())
+    h.update(np.ascontiguousarray(corpus.prefix_lengths, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(np.asarray(corpus.tokens)[corpus.prefix_mask()],
+                                  dtype=np.int32).tobytes())
+    return h.hexdigest()

@@ -1,0 +1,88 @@
+"""`lla train`, `lla evaluate`, `lla topics` end to end on a tiny corpus."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lla import Corpus, load_model
+from lla.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    docs = [np.concatenate([rng.integers(1, 10, 30), rng.integers(10, 20, 10)])
+            if d % 2 else rng.integers(10, 20, 40) for d in range(12)]
+    path = tmp_path_factory.mktemp("cli") / "corpus"
+    Corpus.from_documents(docs, 20).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(corpus_dir):
+    out = corpus_dir.parent / "model"
+    code = main(["train", str(corpus_dir), "--model", "lda", "--topics", "3", "--iterations",
+                 "15", "--seed", "1", "--threads", "1", "--alpha", "0.2", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_train_writes_a_loadable_model(model_dir, corpus_dir, capsys):
+    model = load_model(model_dir)
+    assert model.n_topics == 3 and model.alpha == 0.2 and model.n_iter_done_ == 15
+    assert model.corpus_path_ == str(corpus_dir.resolve())
+
+
+def test_train_refuses_to_overwrite_without_force(model_dir, corpus_dir, capsys):
+    args = ["train", str(corpus_dir), "--topics", "3", "--iterations", "2", "--out",
+            str(model_dir)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already exists" in err and len(err.splitlines()) == 1
+    assert main(args + ["--force", "--seed", "2"]) == 0
+
+
+def test_evaluate_json_defaults_to_training_corpus(model_dir, corpus_dir, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(model_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    model = load_model(model_dir)
+    corpus = Corpus.open(corpus_dir)
+    assert result["perplexity"] == pytest.approx(model.perplexity(corpus))
+    assert result["heldout_tokens"] == corpus.n_suffix_tokens
+    assert result["parameters"]["nonzero"] == np.count_nonzero(model.n_wk_)
+    assert main(["evaluate", str(model_dir), str(corpus_dir)]) == 0
+    assert "perplexity" in capsys.readouterr().out
+
+
+def test_topics(model_dir, capsys):
+    capsys.readouterr()
+    assert main(["topics", str(model_dir), "--top", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(len(line.split()) == 5 for line in lines)
+    assert main(["topics", str(model_dir), "--json", "--top", "2"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"0", "1", "2"}
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "{corpus}", "--topics", "0", "--out", "{tmp}/x"],
+    ["train", "{corpus}", "--alpha", "-1", "--out", "{tmp}/x"],
+    ["train", "{tmp}/missing", "--out", "{tmp}/x"],
+    ["evaluate", "{tmp}/missing"],
+    ["topics", "{model}", "--top", "0"],
+])
+def test_bad_arguments_exit_2_with_one_line(argv, corpus_dir, model_dir, tmp_path, capsys):
+    argv = [a.format(corpus=corpus_dir, tmp=tmp_path, model=model_dir) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"lla {argv[0]}: error:")
+
+
+def test_unknown_model_choice_is_a_usage_error(corpus_dir, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lla", "train", str(corpus_dir), "--model",
+                           "nope", "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr

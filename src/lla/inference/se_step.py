@@ -1,0 +1,104 @@
+"""The stochastic E-step of SEM (DESIGN §2) for topic-LLA.
+
+For every document, sequentially in t, with the LSTM state carried through the whole document:
+
+    π_k ∝ θ_{t,k} · φ_{w_t,k},     z_t ~ Categorical(π)
+
+where θ_t is the prior's output after the *sampled* z_{<t}.  φ is held fixed for the whole step
+(counts are not decremented token by token), which is what makes all documents independent: they
+are processed in parallel, batched across documents ("slots"), with continuous batching
+(:mod:`lla.inference.schedule`).
+
+:func:`se_step` is the fast batched sampler (torch, on the prior's device);
+:func:`se_step_reference` is its slow twin over one document (numpy loop, θ from an arbitrary
+history function), used only by the tests that check both draw from the same conditional.
+"""
+
+import numpy as np
+import torch
+
+from .sampling import categorical
+from ._threads import single_cpu_thread
+from .schedule import pack
+
+
+def se_step(*args, **kwargs):
+    """See :func:`_se_step` (run on one CPU thread)."""
+    prior = args[0] if args else kwargs["prior"]
+    with single_cpu_thread(prior.device):
+        return _se_step(*args, **kwargs)
+
+
+@torch.no_grad()
+def _se_step(prior, log_phi_t, tokens, lengths, *, generator, n_slots=256, progress=None,
+            schedule=None):
+    """Sample new topic assignments for every token.
+
+    Parameters
+    ----------
+    prior : an object of the prior protocol (:mod:`lla.inference.priors`), e.g.
+        ``Dynamics.stepper()``: gives log θ_t from the sampled history
+    log_phi_t : float (V, K) tensor on the prior's device: log φ_{w,k} (note: word-major)
+    tokens : int array (n_tokens,), the documents' tokens concatenated (training prefixes)
+    lengths : int array (n_docs,), N_d; document d is the next ``lengths[d]`` tokens
+    generator : torch.Generator on the prior's device (the uniforms of the draws)
+    n_slots : documents processed in parallel (rows of every batched LSTM step)
+    progress : optional tqdm-like object; ``update(n)`` is called with tokens done
+    schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
+
+    Returns
+    -------
+    z : int32 numpy array (n_tokens,), the sampled topics, aligned with ``tokens``
+    """
+    device = prior.device
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = int(lengths.sum())
+    if schedule is None:
+        schedule = pack(lengths, n_slots)
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
+    index = torch.as_tensor(schedule.token_index, device=device)
+    start = torch.as_tensor(schedule.start, device=device)
+    active = (schedule.token_index >= 0).sum(axis=1)
+    R = schedule.n_slots
+    z_buf = torch.zeros(n + 1, dtype=torch.int64, device=device)  # slot n: writes of idle rows
+    state = prior.initial_state(R)
+    done = 0
+    for s in range(schedule.n_steps):
+        idx = index[s]
+        state = prior.reset(state, start[s])
+        log_theta = prior.log_theta(state)
+        w = tok[idx.clamp(min=0)]
+        u = torch.rand(R, generator=generator, device=device)
+        z, _ = categorical(log_theta + log_phi_t[w], u)
+        z_buf[torch.where(idx >= 0, idx, n)] = z
+        state = prior.advance(state, z)
+        if progress is not None:
+            done += int(active[s])
+            if (s & 63) == 63 or s == schedule.n_steps - 1:
+                progress.update(done)
+                done = 0
+    return z_buf[:n].to(torch.int32).cpu().numpy()
+
+
+def se_step_reference(theta_fn, topic_word, words, rng):
+    """Slow twin of :func:`se_step` for one document (pure numpy loop).
+
+    Parameters
+    ----------
+    theta_fn : callable(history int64 (t-1,)) -> θ_t float (K,), the prior after z_<t
+    topic_word : float (K, V), φ
+    words : int (N,), w_1..w_N
+    rng : np.random.Generator
+
+    Returns int64 (N,): z_t ~ π ∝ θ_t · φ_{w_t} drawn sequentially.
+    """
+    words = np.asarray(words, dtype=np.int64)
+    z = np.zeros(len(words), dtype=np.int64)
+    K = topic_word.shape[0]
+    for t, w in enumerate(words):
+        pi = np.asarray(theta_fn(z[:t]), dtype=np.float64) * topic_word[:, w]
+        cdf = np.cumsum(pi / pi.sum())
+        z[t] = min(int(np.searchsorted(cdf, rng.random(), side="right")), K - 1)
+    return z

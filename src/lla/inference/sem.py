@@ -1,0 +1,136 @@
+"""Stochastic EM for topic-LLA (DESIGN §2): counts, φ, one SEM iteration, and the loop.
+
+    SE-step   z ~ Π_t π_t,  π_{t,k} ∝ θ_{t,k} φ_{w_t,k}     (φ fixed, :func:`se_step`)
+    M-step    n_wk = #{w_t = w, z_t = k};  φ_{k,w} = (n_wk + β) / (n_k + Vβ)
+              LSTM: Adam on Σ_t log θ_{t, z_t}, teacher forcing on the sampled z
+
+The loop (:func:`run_sem`) knows nothing about files: after every finished iteration it calls
+``after_iteration`` (which the model uses for validation, early stopping and checkpoints); on
+Ctrl-C it puts the LSTM and the optimizer back to the end of the last finished iteration and
+returns, so the caller keeps a consistent model.
+"""
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..nn.training import train_epoch
+from .se_step import se_step
+
+
+def topic_counts(words, z, n_types, n_topics):
+    """n_wk: int32 (V, K), how often word w carries topic k.  words, z: int (N,)."""
+    flat = np.asarray(words, dtype=np.int64) * n_topics + np.asarray(z, dtype=np.int64)
+    return np.bincount(flat, minlength=n_types * n_topics).reshape(n_types, n_topics) \
+        .astype(np.int32)
+
+
+def topic_word(n_wk, beta):
+    """φ: float64 (K, V), φ_{k,w} = (n_wk + β) / (n_k + Vβ)."""
+    n_wk = np.asarray(n_wk, dtype=np.float64)
+    V = n_wk.shape[0]
+    return np.ascontiguousarray(((n_wk + beta) / (n_wk.sum(axis=0) + V * beta)).T)
+
+
+def log_phi_word_major(n_wk, beta, device):
+    """log φ as a float32 (V, K) tensor on ``device`` (the layout the samplers gather rows of)."""
+    return torch.as_tensor(np.log(topic_word(n_wk, beta).T), dtype=torch.float32,
+                           device=device).contiguous()
+
+
+def auto_slots(lengths, cap=2048, floor=32):
+    """Rows for continuous batching: about total / longest (so the longest document does not
+    set the pace), within [floor, cap]."""
+    lengths = np.asarray(lengths)
+    longest = int(lengths.max()) if len(lengths) else 1
+    return int(np.clip(int(lengths.sum()) // max(longest, 1), floor, cap))
+
+
+@dataclass
+class StepConfig:
+    """Knobs of one SEM iteration (see :class:`lla.TopicLLA` for their meaning)."""
+
+    epochs: int = 2
+    batch_size: int = 32
+    bptt: int = 64
+    se_slots: int = 0  # 0 = auto
+    clip: float = 1.0
+
+
+def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, bar=None):
+    """``epochs`` teacher-forced epochs on z.  Returns the last epoch's mean loss (nats/token)."""
+    loss = float("nan")
+    for _ in range(int(epochs)):
+        loss = train_epoch(dynamics, optimizer, z, lengths, batch_size=config.batch_size,
+                           bptt=config.bptt, rng=rng, generator=generator, clip=config.clip)
+    return loss
+
+
+def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, streams):
+    """One SE-step + M-step.
+
+    Parameters
+    ----------
+    dynamics : lla.nn.dynamics.Dynamics (updated in place by the M-step)
+    optimizer : its optimizer
+    words : int (N,), lengths : int (D,): the training tokens, documents concatenated
+    n_wk : int32 (V, K), the counts φ is computed from for this SE-step
+    beta : β
+    config : StepConfig
+    streams : (se_generator, dropout_generator, shuffle_rng) for this iteration
+
+    Returns (z int32 (N,), n_wk int32 (V, K), stats dict).
+    """
+    se_gen, drop_gen, shuffle_rng = streams
+    V, K = n_wk.shape
+    device = dynamics.device
+    start = time.perf_counter()
+    z = se_step(dynamics.stepper(), log_phi_word_major(n_wk, beta, device), words, lengths,
+                generator=se_gen, n_slots=config.se_slots or auto_slots(lengths))
+    se_seconds = time.perf_counter() - start
+    n_wk = topic_counts(words, z, V, K)
+    start = time.perf_counter()
+    loss = fit_lstm(dynamics, optimizer, z, lengths, config.epochs, config, shuffle_rng, drop_gen)
+    return z, n_wk, {
+        "se_seconds": se_seconds,
+        "se_tokens_per_second": len(words) / max(se_seconds, 1e-9),
+        "lstm_seconds": time.perf_counter() - start,
+        "lstm_loss": loss,
+        "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size,
+        "changed": None,
+    }
+
+
+def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, config,
+            streams_for, after_iteration):
+    """Iterations ``first``..``last`` (inclusive) of SEM.
+
+    streams_for(iteration) -> (se_generator, dropout_generator, shuffle_rng): per-iteration random
+    streams derived from the model's seed, so a resumed run draws exactly what an uninterrupted
+    one would have.
+    after_iteration(iteration, z, n_wk, stats) -> bool: called after each finished iteration
+    (checkpoint, validation); ``False`` stops (early stopping).
+
+    Returns (z, n_wk, last_finished_iteration, interrupted).
+    """
+    done = first - 1
+    snapshot = (copy.deepcopy(dynamics.state_dict()), copy.deepcopy(optimizer.state_dict()))
+    try:
+        for it in range(first, last + 1):
+            z_new, n_wk_new, stats = sem_iteration(dynamics, optimizer, words, lengths, n_wk,
+                                                   beta, config, streams_for(it))
+            stats["changed"] = float(np.mean(z_new != z))
+            z, n_wk, done = z_new, n_wk_new, it
+            snapshot = (copy.deepcopy(dynamics.state_dict()),
+                        copy.deepcopy(optimizer.state_dict()))
+            if after_iteration(it, z, n_wk, stats) is False:
+                break
+    except KeyboardInterrupt:
+        dynamics.load_state_dict(snapshot[0])
+        optimizer.load_state_dict(snapshot[1])
+        dynamics.eval()
+        return z, n_wk, done, True
+    return z, n_wk, done, False

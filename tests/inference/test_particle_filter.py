@@ -1,0 +1,62 @@
+import numpy as np
+import torch
+
+from lla.data.synthetic import generate
+from lla.inference.particle_filter import exact_log_prob, particle_filter_log_prob
+from lla.inference.priors import LagDynamicsPrior
+
+WORDS = np.array([1, 3, 5, 2, 2, 0, 4])  # T = 7, K = 3: 2187 paths
+
+
+def _run(tiny, reps, S, score_from, seed=0, words=WORDS):
+    n = len(words)
+    return particle_filter_log_prob(
+        tiny.dynamics.stepper(), tiny.log_phi_t, np.tile(words, reps), np.full(reps, n),
+        np.full(reps, score_from), n_particles=S, generator=torch.Generator().manual_seed(seed),
+        n_slots=256)
+
+
+def test_likelihood_estimate_is_unbiased_against_exact_enumeration(tiny):
+    exact = exact_log_prob(tiny.theta, tiny.topic_word, WORDS)
+    reps = 4000
+    lp = _run(tiny, reps, S=4, score_from=0).reshape(reps, len(WORDS))
+    like = np.exp(lp.sum(axis=1))  # Π_t p̂(w_t | w_<t): unbiased for p(w_1..w_T)
+    se = like.std() / np.sqrt(reps)
+    assert abs(like.mean() - np.exp(exact.sum())) < 4 * se
+    assert se < 0.02 * np.exp(exact.sum())  # the comparison is tight
+
+
+def test_many_particles_give_the_exact_heldout_conditionals(tiny):
+    # prefix = first 4 tokens, the filter returns the 3 suffix tokens conditioned on all before
+    exact = exact_log_prob(tiny.theta, tiny.topic_word, WORDS, score_from=4)
+    lp = _run(tiny, 8, S=4000, score_from=4).reshape(8, 3)
+    assert np.allclose(lp.mean(axis=0), exact, atol=0.01)
+    # and differs clearly from ignoring the dynamics' dependence on the path (sanity: a
+    # one-particle filter is much noisier)
+    one = _run(tiny, 8, S=1, score_from=4).reshape(8, 3)
+    assert np.abs(one - exact).max() > 0.05
+
+
+def test_scoring_the_true_synthetic_dynamics_by_the_same_filter():
+    data = generate(n_docs=3, doc_length=7, n_topics=3, vocab_size=8, beta=0.5, seed=5)
+    prior = LagDynamicsPrior(data.dynamics)
+    log_phi_t = torch.as_tensor(np.log(data.topic_word.T + 1e-300), dtype=torch.float32)
+    corpus = data.corpus
+    lp = particle_filter_log_prob(prior, log_phi_t, np.asarray(corpus.tokens), corpus.doc_lengths,
+                                  corpus.prefix_lengths, n_particles=3000,
+                                  generator=torch.Generator().manual_seed(0))
+    exact = np.concatenate([exact_log_prob(data.dynamics.theta, data.topic_word, corpus[d],
+                                           corpus.prefix_lengths[d]) for d in range(3)])
+    assert lp.shape == exact.shape == (corpus.n_suffix_tokens,)
+    assert np.allclose(lp, exact, atol=0.02)
+
+
+def test_own_generator_makes_scoring_reproducible_and_doc_topic_sums(tiny):
+    a = _run(tiny, 5, S=8, score_from=3, seed=9)
+    b = _run(tiny, 5, S=8, score_from=3, seed=9)
+    assert np.array_equal(a, b)
+    lp, dt = particle_filter_log_prob(
+        tiny.dynamics.stepper(), tiny.log_phi_t, np.tile(WORDS, 5), np.full(5, 7), np.full(5, 3),
+        n_particles=8, generator=torch.Generator().manual_seed(9), return_doc_topic=True)
+    assert np.array_equal(lp, a)
+    assert dt.shape == (5, 3) and np.allclose(dt.sum(axis=1), 3.0, atol=1e-5)

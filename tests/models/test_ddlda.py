@@ -65,7 +65,10 @@ def test_fits_synthetic_data_beats_unigram_and_round_trips(tmp_path):
     assert np.array_equal(m.z_, m2.z_)  # same seed, same model
     assert m2.perplexity(c) == ppl       # scoring has its own fixed stream
     m.save(tmp_path / "m")
-    assert load_model(tmp_path / "m").perplexity(c) == pytest.approx(ppl)
+    loaded = load_model(tmp_path / "m")
+    assert loaded.perplexity(c) == pytest.approx(ppl)
+    assert loaded.top_words(0, 3) == m.top_words(0, 3) and len(m.top_words(0, 3)) == 3
+    assert all(isinstance(w, str) for w in m.top_words(1, 5))
 
 
 @pytest.mark.parametrize("kwargs", [{"n_topics": 0}, {"n_topics": 2, "alpha": -1},

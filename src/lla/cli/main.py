@@ -13,7 +13,7 @@ from .._version import __version__
 from ..errors import LlaError
 
 # sub-command name -> module in lla.cli
-COMMANDS = ("prepare", "info", "train", "evaluate", "topics")
+COMMANDS = ("prepare", "info", "train", "evaluate", "topics", "compare", "demo")
 
 
 def build_parser():
@@ -32,6 +32,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -152,6 +152,7 @@ class DDLDA(Model):
                         float(self.beta), rng_state)
         self.z_ = z
         self.n_wk_ = n_wk
+        self.vocab_types_ = list(corpus.vocab.types)
         self._finish()
         return self
 
@@ -183,18 +184,25 @@ class DDLDA(Model):
         bar.close()
         return out
 
-    def top_words(self, k, n=10, vocab=None):
-        order = np.argsort(-self.topic_word_[k], kind="stable")[:n]
-        return [vocab[i] for i in order] if vocab is not None else order.tolist()
+    def top_words(self, k, n=10):
+        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
+        self._check_fitted()
+        if not 0 <= int(k) < self.topic_word_.shape[0]:
+            raise ParameterError(f"topic {k} out of range [0, {self.topic_word_.shape[0]})")
+        order = np.argsort(-self.topic_word_[int(k)], kind="stable")[:max(0, int(n))]
+        return [self.vocab_types_[i] for i in order]
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": 0, "nonzero": nnz, "total": nnz}
 
     def _get_state(self):
-        return {}, {"n_wk": self.n_wk_, "z": self.z_}
+        vocab = "\n".join(self.vocab_types_).encode("utf-8")
+        return {}, {"n_wk": self.n_wk_, "z": self.z_,
+                    "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
 
     def _set_state(self, metadata, arrays):
         self.n_wk_ = arrays["n_wk"]
         self.z_ = arrays["z"]
+        self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
         self._finish()

@@ -9,9 +9,10 @@ from ._version import __version__
 from .base import Model, load_model
 from .data import Corpus, Vocabulary
 from .errors import InputError, LlaError, NotFittedError, ParameterError
-from .models import DDLDA, LDA, TopicLLA, Unigram
+from .models import DDLDA, LDA, Autoencoder, CharLSTM, TopicLLA, Unigram, WordLSTM
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "Corpus", "Vocabulary", "Model", "load_model", "Unigram", "LDA", "TopicLLA", "DDLDA",
+__all__ = ["__version__", "Corpus", "Vocabulary", "Model", "load_model", "Unigram", "LDA", "TopicLLA", "DDLDA", "WordLSTM", "CharLSTM",
+           "Autoencoder",
            "LlaError", "InputError", "ParameterError", "NotFittedError"]

@@ -1,0 +1,301 @@
+"""Bag-of-words autoencoder baseline (DESIGN §4), behind the shared interface.
+
+    x_d    = counts of the words of d's prefix / |prefix|                    (V,)
+    code_d = tanh(W_2 tanh(W_1 x_d + b_1) + b_2)                          (code_size,)
+    p(w | d) = softmax(W_o code_d + b_o)_w                                   (V,)
+
+Training maximises the multinomial log-likelihood of each training prefix's own bag of words
+(Σ_w n_dw log p(w | d), per token), with dropout on the input bag, Adam and gradient clipping.
+Held-out words are scored like LDA's document completion (DESIGN §3): every suffix token of d
+gets log p(w_t | d) from the code of d's *prefix*; the suffix never changes the code.
+
+Early stopping (``validation=True``) and ``refit`` work as for the LSTM baselines
+(:mod:`lla.models.lstm_lm`): train on the first 60 % of every prefix, validate on the rest
+(:meth:`lla.Corpus.prefix_corpus`), then retrain on the whole prefixes for the best number of
+epochs.
+"""
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._progress import progress
+from ..base import Model
+from ..errors import InputError, ParameterError
+from ..evaluation import perplexity, rank_of_true
+from ..nn.language_model import dropout, early_stopping, seed_streams, seeded
+
+
+class BagOfWordsAutoencoder(nn.Module):
+    """Normalised bag of words (B, V) → code (B, code_size) → log p(w | d) (B, V).
+
+    Parameters of the module: ``hidden`` (Linear V → hidden_size), ``code`` (Linear hidden_size →
+    code_size), ``output`` (Linear code_size → V).
+    """
+
+    def __init__(self, n_types, hidden_size, code_size, *, dropout=0.0):
+        super().__init__()
+        self.n_types = int(n_types)
+        self.dropout = float(dropout)
+        self.hidden = nn.Linear(self.n_types, int(hidden_size))
+        self.code = nn.Linear(int(hidden_size), int(code_size))
+        self.output = nn.Linear(int(code_size), self.n_types)
+
+    @property
+    def device(self):
+        return self.output.weight.device
+
+    def encode(self, bags, *, generator=None):
+        """bags: float (B, V) normalised counts → codes float (B, code_size)."""
+        x = dropout(bags, self.dropout, generator, self.training)
+        return torch.tanh(self.code(torch.tanh(self.hidden(x))))
+
+    def forward(self, bags, *, generator=None):
+        """bags: float (B, V) → log p(w | d): float (B, V)."""
+        return F.log_softmax(self.output(self.encode(bags, generator=generator)), dim=-1)
+
+    def n_parameters(self):
+        return sum(p.numel() for p in self.parameters())
+
+
+def _bags(corpus, docs, part, V):
+    """Word counts float32 (B, V) of the ``part`` ("prefix"/"suffix") of the given documents."""
+    get = corpus.prefix if part == "prefix" else corpus.suffix
+    return np.stack([np.bincount(np.asarray(get(int(d))), minlength=V) for d in docs]
+                    ).astype(np.float32)
+
+
+def _normalise(counts):
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+class Autoencoder(Model):
+    """Feed-forward bag-of-words autoencoder: prefix bag → hidden → code → softmax over V.
+
+    Parameters
+    ----------
+    code_size : the low-dimensional code
+    hidden_size : the encoder's hidden layer
+    n_epochs : maximum number of epochs (of the validation stage)
+    batch_size : documents per minibatch
+    lr : Adam learning rate
+    dropout : dropout on the input bag of words (training only)
+    clip : maximum gradient norm (0 = none)
+    patience : epochs without validation improvement before stopping
+    validation, refit : early stopping on the re-split prefixes, then retraining on the whole
+        prefixes (see the module docstring)
+    device, random_state, show_progress : as for :class:`lla.WordLSTM`
+    """
+
+    model_name = "autoencoder"
+
+    def __init__(self, code_size=50, hidden_size=256, *, n_epochs=200, batch_size=32, lr=1e-3,
+                 dropout=0.5, clip=1.0, patience=10, validation=True, refit=True, device="cpu",
+                 random_state=None, show_progress=None):
+        self.code_size = code_size
+        self.hidden_size = hidden_size
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.dropout = dropout
+        self.clip = clip
+        self.patience = patience
+        self.validation = validation
+        self.refit = refit
+        self.device = device
+        self.random_state = random_state
+        self.show_progress = show_progress
+
+    def _fitted_attribute(self):
+        return "module_"
+
+    def get_params(self):
+        params = super().get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None
+        return params
+
+    def _validate(self):
+        for name in ("code_size", "hidden_size", "n_epochs", "batch_size", "patience"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ParameterError(f"{name} must be an integer >= 1, got {v!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+        if not float(self.lr) > 0 or not float(self.clip) >= 0:
+            raise ParameterError("lr must be > 0 and clip >= 0")
+
+    def _seed_sequence(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.SeedSequence):
+            return rs
+        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
+                          and rs >= 0):
+            return np.random.SeedSequence(None if rs is None else int(rs))
+        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
+                             f"got {rs!r}")
+
+    def _build(self, V, counts, seed):
+        def build():
+            module = BagOfWordsAutoencoder(V, int(self.hidden_size), int(self.code_size),
+                                           dropout=float(self.dropout))
+            with torch.no_grad():
+                p = (np.asarray(counts, np.float64) + 1.0) / (np.sum(counts) + V)
+                module.output.bias.copy_(torch.as_tensor(np.log(p), dtype=torch.float32))
+            return module
+        return seeded(build, seed).to(self.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, corpus):
+        """Train on the prefixes of ``corpus``.  Sets ``module_``, ``history_``,
+        ``n_epochs_trained_``."""
+        self._validate()
+        if corpus.n_types < 2 or corpus.n_prefix_tokens == 0:
+            raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
+        search_ss, refit_ss = self._seed_sequence().spawn(2)
+        self.history_ = []
+        if self.validation:
+            inner = corpus.prefix_corpus()
+            if inner.n_suffix_tokens == 0 or inner.n_prefix_tokens == 0:
+                raise InputError("the prefixes are too short to split off a validation part",
+                                 getattr(corpus, "path", None))
+            module, history, best = self._train(inner, search_ss, int(self.n_epochs), inner,
+                                                "validation")
+            self.history_ += history
+            if self.refit:
+                module, history, _ = self._train(corpus, refit_ss, best, None, "refit")
+                self.history_ += history
+        else:
+            module, history, best = self._train(corpus, search_ss, int(self.n_epochs), None,
+                                                "train")
+            self.history_ += history
+        module.eval()
+        self.module_ = module
+        self.n_epochs_trained_ = int(best)
+        return self
+
+    def _train(self, corpus, seed_sequence, n_epochs, validate_on, stage):
+        V = corpus.n_types
+        init_seed, generator, rng = seed_streams(seed_sequence, self.device)
+        module = self._build(V, corpus.prefix_counts(), init_seed)
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
+        docs = np.flatnonzero(corpus.prefix_lengths > 0)
+        counts = _bags(corpus, docs, "prefix", V)                        # (D, V)
+        bags = _normalise(counts)
+
+        def run_epoch(epoch):
+            module.train()
+            start, total, n_tok = time.perf_counter(), 0.0, 0
+            order = rng.permutation(len(docs))
+            bar = progress(total=len(docs), desc=f"autoencoder {stage} epoch {epoch}",
+                           unit="doc", enabled=self.show_progress)
+            for b0 in range(0, len(order), int(self.batch_size)):
+                rows = order[b0:b0 + int(self.batch_size)]
+                c = torch.as_tensor(counts[rows], device=self.device)
+                log_p = module(torch.as_tensor(bags[rows], device=self.device),
+                               generator=generator)
+                loss = -(c * log_p).sum() / c.sum()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.clip:
+                    nn.utils.clip_grad_norm_(module.parameters(), float(self.clip))
+                optimizer.step()
+                total += float(loss.detach()) * float(c.sum())
+                n_tok += int(c.sum())
+                bar.update(len(rows))
+            bar.close()
+            seconds = time.perf_counter() - start
+            return {"loss": total / max(n_tok, 1), "tokens": n_tok, "seconds": seconds,
+                    "tokens_per_s": n_tok / max(seconds, 1e-12)}
+
+        validate = None
+        if validate_on is not None:
+            def validate():
+                return perplexity(_score(module, validate_on, int(self.batch_size))[0])
+        history, best = early_stopping(module, n_epochs, run_epoch, validate,
+                                       patience=int(self.patience))
+        for h in history:
+            h["stage"] = stage
+        return module, history, best
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _check_corpus(self, corpus):
+        self._check_fitted()
+        if corpus.n_types != self.module_.n_types:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {self.module_.n_types}",
+                             getattr(corpus, "path", None))
+
+    def heldout_log_prob(self, corpus):
+        """log p(w_t | code of d's prefix) for every suffix token (document completion: the same
+        distribution at every suffix position of d): float64 (n_suffix_tokens,)."""
+        self._check_corpus(corpus)
+        return _score(self.module_, corpus, int(self.batch_size))[0]
+
+    def heldout_ranks(self, corpus):
+        """1-based rank of every suffix token under p(· | d's prefix): int64 (n_suffix_tokens,)."""
+        self._check_corpus(corpus)
+        return _score(self.module_, corpus, int(self.batch_size), ranks=True)[1]
+
+    def log_word_probs(self, corpus):
+        """log p(w | d) float32 (n_docs, V) from each document's prefix."""
+        self._check_corpus(corpus)
+        docs = np.arange(len(corpus))
+        return _predict(self.module_, corpus, docs)
+
+    def n_parameters(self):
+        """``dense`` = V·hidden + hidden·code + code·V + biases; ``nonzero`` = 0."""
+        self._check_fitted()
+        n = int(self.module_.n_parameters())
+        return {"dense": n, "nonzero": 0, "total": n}
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
+                "history": self.history_}
+        return meta, {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
+
+    def _set_state(self, metadata, arrays):
+        try:
+            V = int(metadata["n_types"])
+            module = self._build(V, np.zeros(V), 0)
+            module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in arrays.items()})
+            self.history_ = list(metadata.get("history", []))
+            self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise InputError(f"saved autoencoder model is incomplete or corrupt "
+                             f"({str(e).splitlines()[0]})") from None
+        module.eval()
+        self.module_ = module
+
+
+@torch.no_grad()
+def _predict(module, corpus, docs, batch_size=256):
+    """log p(w | d's prefix) float32 (len(docs), V)."""
+    module.eval()
+    out = []
+    for b0 in range(0, len(docs), batch_size):
+        bags = _normalise(_bags(corpus, docs[b0:b0 + batch_size], "prefix", module.n_types))
+        out.append(module(torch.as_tensor(bags, device=module.device)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, module.n_types), np.float32)
+
+
+def _score(module, corpus, batch_size, ranks=False):
+    """(log_probs float64 (n_suffix,), ranks int64 (n_suffix,) or None), documents in order."""
+    lp_out, rank_out = [], []
+    for b0 in range(0, len(corpus), batch_size):
+        docs = np.arange(b0, min(b0 + batch_size, len(corpus)))
+        log_p = _predict(module, corpus, docs)                             # (B, V)
+        for row, d in enumerate(docs):
+            w = np.asarray(corpus.suffix(int(d)), dtype=np.int64)
+            lp_out.append(log_p[row, w].astype(np.float64))
+            if ranks:
+                rank_out.append(rank_of_true(np.broadcast_to(log_p[row], (len(w), len(log_p[row]))),
+                                             w))
+    log_probs = np.concatenate(lp_out) if lp_out else np.zeros(0)
+    rank_arr = (np.concatenate(rank_out).astype(np.int64) if rank_out else np.zeros(0, np.int64)) \
+        if ranks else None
+    return log_probs, rank_arr

@@ -1,0 +1,304 @@
+"""word-LSTM and char-LSTM language-model baselines (DESIGN §4), behind the shared interface.
+
+Training (``fit``), with ``validation=True`` (the default):
+
+1. the training prefixes are re-split 60/40 (:meth:`lla.Corpus.prefix_corpus`); the LM trains
+   on the first part and the full-softmax perplexity of the second part decides early stopping
+   (``patience`` epochs without improvement; at most ``n_epochs``);
+2. with ``refit=True`` (the default) a fresh LM with the same initialisation is then trained on
+   the whole prefixes for the number of epochs that was best in step 1; otherwise the early-
+   stopped LM of step 1 is kept.
+
+``validation=False`` trains on the whole prefixes for ``n_epochs`` epochs.  The suffixes are
+never seen.  Held-out scoring is always the exact full softmax (DESIGN §3).
+"""
+
+import numpy as np
+import torch
+
+from ..base import Model
+from ..errors import InputError, ParameterError
+from ..nn.char_encoder import CharWordEncoder, build_char_table
+from ..nn.language_model import (LSTMLanguageModel, UnigramProposal, WordEmbedding,
+                                 early_stopping, heldout_scores, seed_streams, seeded,
+                                 train_epoch)
+from ..evaluation import perplexity
+
+
+class _LSTMBase(Model):
+    """Shared training, scoring and persistence of :class:`WordLSTM` and :class:`CharLSTM`."""
+
+    def _fitted_attribute(self):
+        return "module_"
+
+    # -- hyper-parameters ---------------------------------------------------------------------
+    def get_params(self):
+        params = super().get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None  # a SeedSequence is not JSON: saved as None
+        return params
+
+    def _validate(self):
+        def integer(name, low):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
+
+        for name in self._positive_ints:
+            integer(name, 1)
+        integer("sampled_softmax", 0)
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+        if not float(self.lr) > 0:
+            raise ParameterError(f"lr must be > 0, got {self.lr!r}")
+        if not float(self.clip) >= 0:
+            raise ParameterError(f"clip must be >= 0, got {self.clip!r}")
+
+    def _seed_sequence(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.SeedSequence):
+            return rs
+        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
+                          and rs >= 0):
+            return np.random.SeedSequence(None if rs is None else int(rs))
+        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
+                             f"got {rs!r}")
+
+    def _uses_sampled_softmax(self, V):
+        """Sampled softmax only when it samples fewer than half the vocabulary; otherwise the
+        exact softmax is as cheap and has no sampling noise."""
+        return 0 < int(self.sampled_softmax) < V // 2
+
+    # -- the module ---------------------------------------------------------------------------
+    def _build(self, V, counts, seed):
+        """A freshly initialised :class:`LSTMLanguageModel` on ``self.device``; the output bias
+        starts at the log unigram distribution of the training prefixes (add-one)."""
+        def build():
+            module = LSTMLanguageModel(V, self._encoder(V), int(self.embedding_size),
+                                       int(self.hidden_size), dropout=float(self.dropout))
+            with torch.no_grad():
+                p = (np.asarray(counts, np.float64) + 1.0) / (np.sum(counts) + V)
+                module.output.bias.copy_(torch.as_tensor(np.log(p), dtype=torch.float32))
+            return module
+        return seeded(build, seed).to(self.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, corpus):
+        """Train on the prefixes of ``corpus`` (see the module docstring).  Sets ``module_``,
+        ``history_`` (per-epoch statistics of every stage) and ``n_epochs_trained_``."""
+        self._validate()
+        V = corpus.n_types
+        if V < 2 or corpus.n_prefix_tokens == 0:
+            raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
+        self._prepare_vocabulary(corpus.vocab)
+        search_ss, refit_ss = self._seed_sequence().spawn(2)
+        self.history_ = []
+        if self.validation:
+            inner = corpus.prefix_corpus()
+            if inner.n_suffix_tokens == 0 or inner.n_prefix_tokens == 0:
+                raise InputError("the prefixes are too short to split off a validation part",
+                                 getattr(corpus, "path", None))
+            module, history, best_epoch = self._train(inner, search_ss, int(self.n_epochs),
+                                                      validate_on=inner, stage="validation")
+            self.history_ += history
+            if self.refit:
+                module, history, _ = self._train(corpus, refit_ss, best_epoch, stage="refit")
+                self.history_ += history
+        else:
+            module, history, best_epoch = self._train(corpus, search_ss, int(self.n_epochs),
+                                                      stage="train")
+            self.history_ += history
+        module.eval()
+        self.module_ = module
+        self.n_epochs_trained_ = int(best_epoch)
+        return self
+
+    def _train(self, corpus, seed_sequence, n_epochs, *, validate_on=None, stage="train"):
+        """Train a fresh module on ``corpus``'s prefixes.  Returns (module, history, best
+        number of epochs)."""
+        V = corpus.n_types
+        counts = corpus.prefix_counts()
+        init_seed, generator, rng = seed_streams(seed_sequence, self.device)
+        module = self._build(V, counts, init_seed)
+        proposal = (UnigramProposal(counts, int(self.sampled_softmax), device=self.device)
+                    if self._uses_sampled_softmax(V) else None)
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
+
+        def run_epoch(epoch):
+            return train_epoch(module, corpus, optimizer, batch_size=int(self.batch_size),
+                               bptt=int(self.bptt), clip=float(self.clip), rng=rng,
+                               generator=generator, proposal=proposal,
+                               show_progress=self.show_progress,
+                               desc=f"{self.model_name} {stage} epoch {epoch}")
+
+        validate = None
+        if validate_on is not None:
+            def validate():
+                log_probs, _ = heldout_scores(module, validate_on,
+                                              batch_size=int(self.batch_size))
+                return perplexity(log_probs)
+        history, best_epoch = early_stopping(module, n_epochs, run_epoch, validate,
+                                             patience=int(self.patience))
+        for h in history:
+            h["stage"] = stage
+        return module, history, best_epoch
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _check_corpus(self, corpus):
+        self._check_fitted()
+        if corpus.n_types != self.module_.n_types:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {self.module_.n_types}",
+                             getattr(corpus, "path", None))
+
+    def heldout_log_prob(self, corpus):
+        """Exact full-softmax log p(w_t | w_<t) (natural log) for every suffix token, the LM
+        run through the whole document: float64 (n_suffix_tokens,), documents in order."""
+        self._check_corpus(corpus)
+        return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size))[0]
+
+    def heldout_ranks(self, corpus):
+        """1-based rank of every suffix token under the full predictive p(· | w_<t): int64."""
+        self._check_corpus(corpus)
+        return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size),
+                              ranks=True)[1]
+
+    def n_parameters(self):
+        """``dense`` = every trained weight (encoder, x_0, LSTM, V×H output softmax);
+        ``nonzero`` = 0 (no count matrices)."""
+        self._check_fitted()
+        n = int(self.module_.n_parameters())
+        return {"dense": n, "nonzero": 0, "total": n}
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
+                "history": self.history_, **self._extra_state()}
+        arrays = {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
+        return meta, arrays
+
+    def _set_state(self, metadata, arrays):
+        try:
+            V = int(metadata["n_types"])
+            self._restore_vocabulary(metadata)
+            module = self._build(V, np.zeros(V), 0)
+            module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in arrays.items()})
+            self.history_ = list(metadata.get("history", []))
+            self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise InputError(f"saved {self.model_name} model is incomplete or corrupt "
+                             f"({str(e).splitlines()[0]})") from None
+        module.eval()
+        self.module_ = module
+
+
+class WordLSTM(_LSTMBase):
+    """Word-level LSTM language model: V×E embedding → LSTM(H) → softmax over V.
+
+    Parameters
+    ----------
+    embedding_size, hidden_size : E, H
+    n_epochs : maximum number of epochs (of the validation stage; see the module docstring)
+    batch_size : documents per batch (grouped by length)
+    bptt : truncated-BPTT length (steps per gradient update; the state is carried across)
+    lr : Adam learning rate
+    dropout : on the LSTM input and output
+    sampled_softmax : S, negatives of the sampled-softmax training loss (0 = exact softmax; the
+        exact softmax is also used when S >= V/2); scoring is always exact
+    clip : maximum gradient norm (0 = no clipping)
+    patience : epochs without validation improvement before stopping
+    validation, refit : see the module docstring
+    device : "cpu", "cuda", ...
+    random_state : int, SeedSequence or None (same seed → same model on the CPU)
+    show_progress : progress bar per epoch (None: only on a terminal)
+    """
+
+    model_name = "word-lstm"
+    _positive_ints = ("embedding_size", "hidden_size", "n_epochs", "batch_size", "bptt",
+                      "patience")
+
+    def __init__(self, embedding_size=128, hidden_size=128, *, n_epochs=20, batch_size=32,
+                 bptt=35, lr=2e-3, dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2,
+                 validation=True, refit=True, device="cpu", random_state=None,
+                 show_progress=None):
+        self.embedding_size = embedding_size
+        self.hidden_size = hidden_size
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.bptt = bptt
+        self.lr = lr
+        self.dropout = dropout
+        self.sampled_softmax = sampled_softmax
+        self.clip = clip
+        self.patience = patience
+        self.validation = validation
+        self.refit = refit
+        self.device = device
+        self.random_state = random_state
+        self.show_progress = show_progress
+
+    def _encoder(self, V):
+        return WordEmbedding(V, int(self.embedding_size))
+
+    def _prepare_vocabulary(self, vocab):
+        pass
+
+    def _restore_vocabulary(self, metadata):
+        pass
+
+    def _extra_state(self):
+        return {}
+
+
+class CharLSTM(_LSTMBase):
+    """Character-aware LSTM language model: char-BiLSTM word encoder (Ling et al. 2015, as
+    char-LLA's) → LSTM(H) → softmax over V.  No V×E input table; the output softmax is V×H.
+
+    Parameters as :class:`WordLSTM`, plus ``char_embedding`` (character embedding size),
+    ``char_hidden`` (state size of each direction of the character LSTM) and
+    ``max_word_length`` (characters kept per type, None = all).
+    """
+
+    model_name = "char-lstm"
+    _positive_ints = ("embedding_size", "hidden_size", "n_epochs", "batch_size", "bptt",
+                      "patience", "char_embedding", "char_hidden")
+
+    def __init__(self, embedding_size=128, hidden_size=128, *, char_embedding=16, char_hidden=64,
+                 max_word_length=None, n_epochs=20, batch_size=32, bptt=35, lr=2e-3,
+                 dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2, validation=True,
+                 refit=True, device="cpu", random_state=None, show_progress=None):
+        self.embedding_size = embedding_size
+        self.hidden_size = hidden_size
+        self.char_embedding = char_embedding
+        self.char_hidden = char_hidden
+        self.max_word_length = max_word_length
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.bptt = bptt
+        self.lr = lr
+        self.dropout = dropout
+        self.sampled_softmax = sampled_softmax
+        self.clip = clip
+        self.patience = patience
+        self.validation = validation
+        self.refit = refit
+        self.device = device
+        self.random_state = random_state
+        self.show_progress = show_progress
+
+    def _prepare_vocabulary(self, vocab):
+        self.vocab_types_ = list(vocab.types)
+
+    def _restore_vocabulary(self, metadata):
+        self.vocab_types_ = list(metadata["vocab_types"])
+
+    def _extra_state(self):
+        return {"vocab_types": self.vocab_types_}
+
+    def _encoder(self, V):
+        chars, table, lengths = build_char_table(self.vocab_types_,
+                                                 max_word_length=self.max_word_length)
+        if table.shape[0] != V:
+            raise InputError(f"the character table covers {table.shape[0]} types, not V = {V}")
+        return CharWordEncoder(len(chars), int(self.char_embedding), int(self.char_hidden),
+                               int(self.embedding_size), char_table=(table, lengths))

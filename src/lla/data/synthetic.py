@@ -3,12 +3,15 @@
 The topic dynamics are not an LSTM but a hand-made process whose parameters *are* the truth
 and whose memory is longer than one step::
 
-    θ_t ∝ base + Σ_{ℓ=1..L} κ_ℓ · T[c_{t-ℓ}]          (c = z for topic-LLA data,
+    θ_t ∝ base + ρ·e_{c_{t-1}} + Σ_{ℓ=1..L} κ_ℓ · T[c_{t-ℓ}]   (c = z for topic-LLA data,
     z_t ~ Categorical(θ_t),  w_t ~ Categorical(φ_{z_t})    c = anchor topic of w for word-LLA)
 
 with ``T[a] = e_{successor(a)}`` (topic ``successor(a)`` tends to follow topic ``a``) and a lag
 kernel κ that is zero for ℓ < ``min_lag``: by default "topic B follows topic A two to five steps
-later".  Everything is deterministic given ``seed``.
+later".  An optional persistence ρ keeps the previous topic, so that a document dwells in a few
+topics and moves along the successor chain (documents then differ in their topic proportions,
+which is what LDA, LLA's initialiser, needs to identify topics).  Everything is deterministic
+given ``seed``.
 
 Example::
 
@@ -37,6 +40,7 @@ class LagDynamics:
     successor : int array (K,), successor[a] = the topic that tends to follow topic a
     condition_on : "topic" (c = z, topic-LLA) or "word" (c = anchor topic of w, word-LLA)
     word_anchor : int array (V,), the topic a word signals when condition_on == "word"
+    persistence : float, ρ: extra weight on the previous symbol c_{t-1} itself
     """
 
     base: np.ndarray
@@ -44,6 +48,7 @@ class LagDynamics:
     successor: np.ndarray
     condition_on: str = "topic"
     word_anchor: np.ndarray = field(default=None)
+    persistence: float = 0.0
 
     @property
     def n_topics(self):
@@ -69,6 +74,10 @@ class LagDynamics:
         windows = np.atleast_2d(np.asarray(windows, dtype=np.int64))
         out = np.broadcast_to(self.base, (len(windows), self.n_topics)).copy()
         rows = np.arange(len(windows))
+        if self.persistence:
+            last = windows[:, -1]
+            ok = last >= 0
+            np.add.at(out, (rows[ok], last[ok]), self.persistence)
         for j in range(self.memory):
             lag = self.memory - j  # column j holds c_{t-lag}
             c = windows[:, j]
@@ -136,8 +145,8 @@ def _check(name, value, low):
 
 
 def generate(n_docs=200, doc_length=100, n_topics=5, vocab_size=300, *, beta=0.05,
-             min_lag=2, max_lag=5, strength=4.0, background=1.0, condition_on="topic",
-             split_fraction=0.6, seed=0):
+             min_lag=2, max_lag=5, strength=4.0, background=1.0, persistence=0.0,
+             condition_on="topic", split_fraction=0.6, seed=0):
     """Sample a corpus from the LLA generative process with known truth.
 
     Parameters
@@ -151,6 +160,7 @@ def generate(n_docs=200, doc_length=100, n_topics=5, vocab_size=300, *, beta=0.0
         later (κ_ℓ = strength / (max_lag - min_lag + 1) on those lags, 0 elsewhere)
     strength : total weight of the history; larger = stronger dynamics
     background : weight of the uniform base term
+    persistence : ρ, weight on staying in the previous topic (0: none)
     condition_on : "topic" (topic-LLA data) or "word" (word-LLA data: θ_t depends on the anchor
         topics of the previous words, argmax_k φ_kw)
     seed : int or np.random.SeedSequence; the same seed gives the same corpus
@@ -160,8 +170,8 @@ def generate(n_docs=200, doc_length=100, n_topics=5, vocab_size=300, *, beta=0.0
     _check("vocab_size", vocab_size, 2)
     _check("min_lag", min_lag, 1)
     _check("max_lag", max_lag, min_lag)
-    if beta <= 0 or strength < 0 or background <= 0:
-        raise ParameterError("beta and background must be > 0 and strength >= 0")
+    if beta <= 0 or strength < 0 or background <= 0 or persistence < 0:
+        raise ParameterError("beta and background must be > 0, strength and persistence >= 0")
     if condition_on not in ("topic", "word"):
         raise ParameterError(f"condition_on must be 'topic' or 'word', got {condition_on!r}")
     rng = np.random.default_rng(seed)
@@ -176,7 +186,8 @@ def generate(n_docs=200, doc_length=100, n_topics=5, vocab_size=300, *, beta=0.0
     dynamics = LagDynamics(base=np.full(n_topics, background / n_topics),
                            lag_weights=lag_weights, successor=successor.astype(np.int64),
                            condition_on=condition_on,
-                           word_anchor=topic_word.argmax(axis=0).astype(np.int64))
+                           word_anchor=topic_word.argmax(axis=0).astype(np.int64),
+                           persistence=float(persistence))
 
     if np.isscalar(doc_length):
         _check("doc_length", int(doc_length), 1)

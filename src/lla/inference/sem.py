@@ -1,4 +1,4 @@
-"""Stochastic EM for topic-LLA (DESIGN §2): counts, φ, one SEM iteration, and the loop.
+"""Stochastic EM for the LLA family (DESIGN §2): counts, φ, one SEM iteration, and the loop.
 
     SE-step   z ~ Π_t π_t,  π_{t,k} ∝ θ_{t,k} φ_{w_t,k}     (φ fixed, :func:`se_step`)
     M-step    n_wk = #{w_t = w, z_t = k};  φ_{k,w} = (n_wk + β) / (n_k + Vβ)
@@ -60,16 +60,28 @@ class StepConfig:
     clip: float = 1.0
 
 
-def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, bar=None):
-    """``epochs`` teacher-forced epochs on z.  Returns the last epoch's mean loss (nats/token)."""
+def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, bar=None,
+             symbols=None):
+    """``epochs`` teacher-forced epochs on z (targets) with LSTM inputs ``symbols`` (None: z
+    itself, topic-LLA; the words for word-/char-LLA).  Returns the last epoch's mean loss
+    (nats/token)."""
     loss = float("nan")
     for _ in range(int(epochs)):
         loss = train_epoch(dynamics, optimizer, z, lengths, batch_size=config.batch_size,
-                           bptt=config.bptt, rng=rng, generator=generator, clip=config.clip)
+                           bptt=config.bptt, rng=rng, generator=generator, clip=config.clip,
+                           symbols=symbols)
     return loss
 
 
-def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, streams):
+def sequential_se_step(dynamics, log_phi_t, words, lengths, generator, config):
+    """Topic-LLA's SE-step: θ_t from the LSTM run on the sampled z_<t (sequential in t, batched
+    across documents, :func:`lla.inference.se_step.se_step`).  Returns int32 (N,)."""
+    return se_step(dynamics.stepper(), log_phi_t, words, lengths, generator=generator,
+                   n_slots=config.se_slots or auto_slots(lengths))
+
+
+def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, streams, *,
+                  se_step_fn=sequential_se_step, symbols=None):
     """One SE-step + M-step.
 
     Parameters
@@ -81,6 +93,11 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     beta : β
     config : StepConfig
     streams : (se_generator, dropout_generator, shuffle_rng) for this iteration
+    se_step_fn : se_step_fn(dynamics, log_phi_t (V, K) tensor, words, lengths, generator,
+        config) -> z int32 (N,); default :func:`sequential_se_step` (topic-LLA); word-/char-LLA
+        pass their fused sampler
+    symbols : the LSTM's input sequence for the M-step (None: z, topic-LLA; the words for
+        word-/char-LLA)
 
     Returns (z int32 (N,), n_wk int32 (V, K), stats dict).
     """
@@ -88,12 +105,13 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     V, K = n_wk.shape
     device = dynamics.device
     start = time.perf_counter()
-    z = se_step(dynamics.stepper(), log_phi_word_major(n_wk, beta, device), words, lengths,
-                generator=se_gen, n_slots=config.se_slots or auto_slots(lengths))
+    z = se_step_fn(dynamics, log_phi_word_major(n_wk, beta, device), words, lengths, se_gen,
+                   config)
     se_seconds = time.perf_counter() - start
     n_wk = topic_counts(words, z, V, K)
     start = time.perf_counter()
-    loss = fit_lstm(dynamics, optimizer, z, lengths, config.epochs, config, shuffle_rng, drop_gen)
+    loss = fit_lstm(dynamics, optimizer, z, lengths, config.epochs, config, shuffle_rng, drop_gen,
+                    symbols=symbols)
     return z, n_wk, {
         "se_seconds": se_seconds,
         "se_tokens_per_second": len(words) / max(se_seconds, 1e-9),
@@ -105,8 +123,9 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
 
 
 def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, config,
-            streams_for, after_iteration):
-    """Iterations ``first``..``last`` (inclusive) of SEM.
+            streams_for, after_iteration, se_step_fn=sequential_se_step, symbols=None):
+    """Iterations ``first``..``last`` (inclusive) of SEM (``se_step_fn``, ``symbols``: see
+    :func:`sem_iteration`).
 
     streams_for(iteration) -> (se_generator, dropout_generator, shuffle_rng): per-iteration random
     streams derived from the model's seed, so a resumed run draws exactly what an uninterrupted
@@ -121,7 +140,8 @@ def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, 
     try:
         for it in range(first, last + 1):
             z_new, n_wk_new, stats = sem_iteration(dynamics, optimizer, words, lengths, n_wk,
-                                                   beta, config, streams_for(it))
+                                                   beta, config, streams_for(it),
+                                                   se_step_fn=se_step_fn, symbols=symbols)
             stats["changed"] = float(np.mean(z_new != z))
             z, n_wk, done = z_new, n_wk_new, it
             snapshot = (copy.deepcopy(dynamics.state_dict()),

@@ -14,6 +14,10 @@ Training (:meth:`TopicLLA.fit`) is stochastic EM on the training prefixes:
 Scoring (:meth:`heldout_log_prob`) runs the particle filter of :mod:`lla.inference.particle_filter`
 through whole documents and returns log p(w_t | w_<t) of the suffix tokens.
 
+The shared machinery (LDA start, SEM loop, checkpoints, early stopping, save/load) lives in
+:class:`lla.models._lla_base.LLABase`; this module adds the topic encoder's defaults and the
+particle-filter scoring.
+
 Randomness: one ``random_state`` → a SeedSequence; iteration i of SEM uses streams derived from
 (seed, i), scoring and validation use their own streams.  Hence the same seed gives the same
 model on the CPU (and ``resume`` continues exactly where an uninterrupted run would be); CUDA
@@ -21,34 +25,16 @@ draws from different generators and its kernels are not bit-reproducible, so run
 reproducible only statistically.  The LDA initialisation reproduces for a fixed ``n_threads``.
 """
 
-import copy
-import logging
-import time
-from pathlib import Path
-
 import numpy as np
-import torch
 
 from .._progress import progress
-from ..base import Model, load_model
-from ..errors import InputError, NotFittedError, ParameterError
 from ..inference.particle_filter import particle_filter_log_prob
-from ..inference.sem import (StepConfig, auto_slots, fit_lstm, log_phi_word_major, run_sem,
-                             topic_counts, topic_word)
-from ..nn.dynamics import Dynamics
-from ..nn.training import make_optimizer
-from .lda import LDA, _prefix_arrays, corpus_fingerprint
+from ..errors import ParameterError
+from ..inference.sem import auto_slots
+from ..inference.smoother import smoother_se_step_fn
+from ._lla_base import _SCORE, _VALID, LLABase
 
-log = logging.getLogger(__name__)
-
-# spawn keys of the random streams derived from the model's seed
-_LDA, _INIT, _ITER, _SCORE, _VALID = 0, 1, 2, 3, 4
-# hyper-parameters that may differ between a checkpoint and the run that resumes it
-_RESUMABLE = {"n_iter", "show_progress", "checkpoint_dir", "device", "n_threads",
-              "early_stopping", "patience", "validation_every", "validation_particles"}
-
-
-class TopicLLA(Model):
+class TopicLLA(LLABase):
     """Topic-LLA trained by stochastic EM, scored by a particle filter.
 
     Parameters
@@ -76,6 +62,11 @@ class TopicLLA(Model):
     validation_particles : S of the validation particle filter
     se_batch_size : documents sampled in parallel in the SE-step (None: about total tokens /
         longest document, for continuous batching)
+    se_sampler : "forward" (the paper's SE-step: z_t ~ θ_t φ_{w_t} token by token) or
+        "smoother" (every document's whole path drawn from a particle smoother's approximation
+        of p(z | w), :mod:`lla.inference.smoother`; uses the words after t, ``se_particles``
+        × the cost)
+    se_particles : S of the "smoother" SE-step
     n_threads : LDA initialisation threads (its result depends on this number)
     device : "cpu", "cuda", "cuda:1", ...  (tensors stay there; LDA runs on the CPU)
     checkpoint_dir : write the model there (atomically) after every finished iteration; a
@@ -101,8 +92,8 @@ class TopicLLA(Model):
                  lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, validation_particles=16, se_batch_size=None,
-                 n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,
-                 show_progress=None):
+                 se_sampler="forward", se_particles=16, n_threads=None, device="cpu",
+                 checkpoint_dir=None, random_state=None, show_progress=None):
         self.n_topics = n_topics
         self.embedding_size = embedding_size
         self.hidden_size = hidden_size
@@ -122,309 +113,42 @@ class TopicLLA(Model):
         self.validation_every = validation_every
         self.validation_particles = validation_particles
         self.se_batch_size = se_batch_size
+        self.se_sampler = se_sampler
+        self.se_particles = se_particles
         self.n_threads = n_threads
         self.device = device
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         self.show_progress = show_progress
 
+    # -- hooks of LLABase: the default encoder (K×E topic table), sequential SE-step, z as the
+    # LSTM input; validation by the particle filter
+    def _validation_log_prob(self, corpus):
+        return self._score(corpus, int(self.validation_particles), (_VALID,))
+
+    def _validate(self):
+        super()._validate()
+        if self.se_sampler not in ("forward", "smoother"):
+            raise ParameterError(f"se_sampler must be 'forward' or 'smoother', got "
+                                 f"{self.se_sampler!r}")
+        S = self.se_particles
+        if isinstance(S, bool) or not isinstance(S, (int, np.integer)) or S < 1:
+            raise ParameterError(f"se_particles must be an integer >= 1, got {S!r}")
+
+    def _se_step_fn(self):
+        if self.se_sampler == "smoother":
+            return smoother_se_step_fn(int(self.se_particles))
+        return super()._se_step_fn()
+
     def get_params(self):
         params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None  # a SeedSequence is not JSON (its entropy is saved)
-        if params["checkpoint_dir"] is not None:
-            params["checkpoint_dir"] = str(params["checkpoint_dir"])
+        if params.get("se_sampler", "forward") == "forward":
+            # the paper's SE-step: saved exactly as before the option existed
+            params.pop("se_sampler", None)
+            params.pop("se_particles", None)
         return params
 
-    def _fitted_attribute(self):
-        return "n_wk_"
-
-    # -- checks and seeds ---------------------------------------------------------------------
-    def _validate(self):
-        def integer(name, low):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-
-        for name, low in (("n_topics", 1), ("embedding_size", 1), ("hidden_size", 1),
-                          ("n_iter", 0), ("init_lda_iter", 1), ("init_lstm_epochs", 0),
-                          ("lstm_epochs_per_iter", 0), ("batch_size", 1), ("bptt", 1),
-                          ("patience", 1), ("validation_every", 1),
-                          ("validation_particles", 1)):
-            integer(name, low)
-        if self.se_batch_size is not None:
-            integer("se_batch_size", 1)
-        if not (isinstance(self.beta, (int, float)) and self.beta > 0):
-            raise ParameterError(f"beta must be a positive number, got {self.beta!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not (float(self.learning_rate) > 0 and float(self.weight_decay) >= 0):
-            raise ParameterError("learning_rate must be > 0 and weight_decay >= 0")
-
-    def _torch_device(self):
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as e:
-            raise ParameterError(f"unknown device {self.device!r} ({e})") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ParameterError(f"device {self.device!r} requested but torch sees no CUDA GPU")
-        return device
-
-    def _root_entropy(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs.entropy
-        if rs is None:
-            return np.random.SeedSequence().entropy
-        if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool) and rs >= 0:
-            return int(rs)
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
-
-    def _stream(self, *key):
-        return np.random.SeedSequence(self.entropy_, spawn_key=tuple(int(k) for k in key))
-
-    def _torch_generator(self, *key):
-        seed = int(self._stream(*key).generate_state(1, np.uint64)[0])
-        return torch.Generator(device=self._torch_device()).manual_seed(seed)
-
-    def _iteration_streams(self, iteration):
-        return (self._torch_generator(_ITER, iteration, 0),
-                self._torch_generator(_ITER, iteration, 1),
-                np.random.default_rng(self._stream(_ITER, iteration, 2)))
-
-    def _step_config(self, epochs):
-        return StepConfig(epochs=int(epochs), batch_size=int(self.batch_size),
-                          bptt=int(self.bptt), se_slots=int(self.se_batch_size or 0))
-
-    def _new_dynamics(self):
-        device = self._torch_device()
-        g = torch.Generator().manual_seed(int(self._stream(_INIT).generate_state(1, np.uint64)[0]))
-        d = Dynamics(int(self.n_topics), int(self.embedding_size), int(self.hidden_size),
-                     dropout=float(self.dropout), device=device).reset_parameters(g)
-        return d.eval()
-
-    # -- training -----------------------------------------------------------------------------
-    def fit(self, corpus, *, validation=None, resume=False, callback=None,
-            init_assignments=None):
-        """Train on the prefixes of ``corpus`` (see the class docstring).
-
-        validation : optional Corpus (same vocabulary) scored on its suffixes every
-            ``validation_every`` iterations; with ``early_stopping`` it decides when to stop.
-        resume : continue from the checkpoint in ``checkpoint_dir`` (same corpus and
-            hyper-parameters; ``n_iter`` may be larger).  Without a checkpoint there, start anew.
-        callback : callback(model, iteration, stats) after every finished iteration; returning
-            False stops training.
-        init_assignments : optional int (N,) topics of the training prefix tokens (documents in
-            order) to start from instead of the LDA sweeps (e.g. another model's ``z_``).
-
-        Ctrl-C (KeyboardInterrupt) after the initialisation stops cleanly: the model keeps the
-        last finished iteration and ``interrupted_`` is True.
-        """
-        self._validate()
-        device = self._torch_device()
-        train = corpus
-        if validation is None and self.early_stopping:
-            train = corpus.prefix_corpus()
-            validation = train
-        if validation is not None and validation.n_types != corpus.n_types:
-            raise InputError("the validation corpus has a different vocabulary size",
-                             getattr(validation, "path", None))
-        words, _, lengths = _prefix_arrays(train)
-        if len(words) == 0:
-            raise InputError("the corpus has no training tokens", corpus.path)
-        V, K = corpus.n_types, int(self.n_topics)
-        fingerprint = corpus_fingerprint(train)
-
-        resumed = resume and self.checkpoint_dir is not None and \
-            (Path(self.checkpoint_dir) / "model.json").exists()
-        if resumed:
-            self._load_checkpoint(fingerprint)
-            optimizer = self._optimizer
-            z, n_wk = self.z_, self.n_wk_
-            log.info("topic-LLA: resuming after iteration %d from %s", self.n_iter_done_,
-                     self.checkpoint_dir)
-        else:
-            self.entropy_ = self._root_entropy()
-            self.fingerprint_ = fingerprint
-            self.corpus_path_ = None if corpus.path is None else str(Path(corpus.path).resolve())
-            self.vocab_types_ = list(corpus.vocab.types)
-            self.prefix_lengths_ = lengths
-            self.history_ = []
-            self.best_iteration_, self.best_score_, self.n_iter_done_ = 0, None, 0
-            self.best_validation_iteration_ = None
-            self._best = None
-            self._validation_corpus = validation
-            z, n_wk = self._initialise(train, words, lengths, init_assignments)
-            optimizer = self._optimizer
-        self.interrupted_ = False
-        self._validation_corpus = validation
-        dynamics = self.dynamics_
-        bar = progress(total=int(self.n_iter), initial=min(self.n_iter_done_, int(self.n_iter)),
-                       desc=f"topic-LLA K={K}", unit="iter", enabled=self.show_progress)
-
-        def after_iteration(it, z_it, n_wk_it, stats):
-            self._set_fitted(z_it, n_wk_it, it)
-            stats = dict(stats, iteration=it)
-            keep_going = self._validate_and_record(validation, stats, it)
-            bar.update(1)
-            bar.set_postfix(se_tok_s=f"{stats['se_tokens_per_second']:.3g}",
-                            loss=f"{stats['lstm_loss']:.3f}",
-                            phi_nnz=f"{stats['phi_density']:.3f}",
-                            **({"valid_ppl": f"{stats['validation_perplexity']:.1f}"}
-                               if "validation_perplexity" in stats else {}))
-            log.info("topic-LLA iteration %d: %s", it, stats)
-            self._checkpoint()
-            if callback is not None and callback(self, it, stats) is False:
-                return False
-            return keep_going
-
-        try:
-            if self.n_iter_done_ < int(self.n_iter) and not self._stopped_early():
-                z, n_wk, done, interrupted = run_sem(
-                    dynamics, optimizer, words, lengths, z, n_wk, float(self.beta),
-                    first=self.n_iter_done_ + 1, last=int(self.n_iter),
-                    config=self._step_config(self.lstm_epochs_per_iter),
-                    streams_for=self._iteration_streams, after_iteration=after_iteration)
-                if interrupted:
-                    log.warning("topic-LLA: interrupted; keeping iteration %d", done)
-                    self.interrupted_ = True
-                    # the last finished iteration (after_iteration may not have run for it)
-                    self._set_fitted(z, n_wk, done)
-        finally:
-            bar.close()
-        if self.early_stopping and self._best is not None:
-            self._restore_best()
-        return self
-
-    def _initialise(self, train, words, lengths, init_assignments=None):
-        """Iteration 0: LDA sweeps (or given assignments), then the LSTM on the assignments."""
-        if init_assignments is not None:
-            z = np.asarray(init_assignments).astype(np.int32).ravel()
-            if z.shape != words.shape or z.min() < 0 or z.max() >= int(self.n_topics):
-                raise ParameterError(f"init_assignments must be {len(words)} topics in "
-                                     f"[0, {self.n_topics})")
-            return self._initialise_lstm(z, topic_counts(words, z, train.n_types,
-                                                         int(self.n_topics)), lengths, 0.0)
-        lda = LDA(int(self.n_topics), alpha=self.alpha, beta=float(self.beta),
-                  n_iter=int(self.init_lda_iter), n_average=0, n_threads=self.n_threads,
-                  random_state=self._stream(_LDA), show_progress=self.show_progress,
-                  evaluate_every=max(1, int(self.init_lda_iter)))
-        start = time.perf_counter()
-        lda.fit(train)
-        lda_seconds = time.perf_counter() - start
-        if getattr(lda, "n_iter_done_", self.init_lda_iter) < int(self.init_lda_iter):
-            raise KeyboardInterrupt  # LDA was interrupted: there is no model yet
-        z = np.asarray(lda.z_, dtype=np.int32).copy()
-        n_wk = np.asarray(lda.n_wk_, dtype=np.int32).copy()
-        return self._initialise_lstm(z, n_wk, lengths, lda_seconds)
-
-    def _initialise_lstm(self, z, n_wk, lengths, lda_seconds):
-        self.dynamics_ = self._new_dynamics()
-        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
-                                         float(self.weight_decay))
-        _, drop_gen, rng = self._iteration_streams(0)
-        start = time.perf_counter()
-        loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths, self.init_lstm_epochs,
-                        self._step_config(self.init_lstm_epochs), rng, drop_gen)
-        stats = {"iteration": 0, "lda_seconds": lda_seconds,
-                 "lstm_seconds": time.perf_counter() - start, "lstm_loss": loss,
-                 "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size}
-        self._set_fitted(z, n_wk, 0)
-        self._validate_and_record(self._validation, stats, 0)
-        self._checkpoint()
-        return z, n_wk
-
-    def _set_fitted(self, z, n_wk, iteration):
-        self.z_, self.n_wk_ = z, n_wk
-        self.topic_word_ = topic_word(n_wk, float(self.beta))
-        self.n_iter_done_ = iteration
-        self.best_iteration_ = iteration
-
-    # -- validation / early stopping ------------------------------------------------------------
-    @property
-    def _validation(self):
-        return getattr(self, "_validation_corpus", None)
-
-    def _validate_and_record(self, validation, stats, iteration):
-        """Score ``validation`` if due, track the best iteration; returns False to stop."""
-        if validation is not None:
-            self._validation_corpus = validation
-        validation = self._validation
-        keep_going = True
-        if validation is not None and iteration % int(self.validation_every) == 0:
-            start = time.perf_counter()
-            lp = self._score(validation, int(self.validation_particles), (_VALID,))
-            from ..evaluation import perplexity
-            ppl = perplexity(lp)
-            stats["validation_perplexity"] = ppl
-            stats["validation_seconds"] = time.perf_counter() - start
-            if self.best_score_ is None or ppl < self.best_score_:
-                self.best_score_, self.best_validation_iteration_ = ppl, iteration
-                if self.early_stopping:
-                    self._best = self._snapshot()
-            elif self.early_stopping:
-                evals_since = (iteration - self.best_validation_iteration_) \
-                    // int(self.validation_every)
-                if evals_since >= int(self.patience):
-                    log.info("topic-LLA: early stop at iteration %d (best %d, validation "
-                             "perplexity %.2f)", iteration, self.best_validation_iteration_,
-                             self.best_score_)
-                    stats["early_stop"] = True
-                    keep_going = False
-        self.history_.append({k: (float(v) if isinstance(v, (np.floating, float)) else v)
-                              for k, v in stats.items()})
-        return keep_going
-
-    def _stopped_early(self):
-        return bool(self.history_) and bool(self.history_[-1].get("early_stop"))
-
-    def _snapshot(self):
-        return {"iteration": self.n_iter_done_, "z": self.z_.copy(), "n_wk": self.n_wk_.copy(),
-                "dynamics": copy.deepcopy(self.dynamics_.state_dict())}
-
-    def _restore_best(self):
-        best = self._best
-        self.dynamics_.load_state_dict(best["dynamics"])
-        self.z_, self.n_wk_ = best["z"], best["n_wk"]
-        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
-        self.best_iteration_ = best["iteration"]
-
-    # -- checkpoints --------------------------------------------------------------------------
-    def _checkpoint(self):
-        if self.checkpoint_dir is not None:
-            self.save(self.checkpoint_dir, force=True)
-
-    def _load_checkpoint(self, fingerprint):
-        saved = load_model(self.checkpoint_dir)
-        if not isinstance(saved, TopicLLA):
-            raise InputError("the checkpoint is not a topic-LLA model", self.checkpoint_dir)
-        mine, theirs = self.get_params(), saved.get_params()
-        diff = sorted(k for k in mine if k not in _RESUMABLE and mine[k] != theirs.get(k))
-        if diff:
-            raise InputError(f"cannot resume: hyper-parameters differ from the checkpoint's "
-                             f"({', '.join(diff)})", self.checkpoint_dir)
-        if saved.fingerprint_ != fingerprint:
-            raise InputError("cannot resume: the checkpoint was trained on another corpus",
-                             self.checkpoint_dir)
-        device = self._torch_device()
-        for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_",
-                     "prefix_lengths_", "history_", "best_iteration_", "best_score_",
-                     "best_validation_iteration_",
-                     "n_iter_done_", "z_", "n_wk_", "topic_word_", "_best"):
-            setattr(self, name, getattr(saved, name))
-        self.z_ = np.array(self.z_, dtype=np.int32)
-        self.n_wk_ = np.array(self.n_wk_, dtype=np.int32)
-        self.dynamics_ = saved.dynamics_.to(device)
-        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
-                                         float(self.weight_decay))
-        if saved._optimizer_state is not None:
-            _load_optimizer(self._optimizer, saved._optimizer_state, self.dynamics_)
-
     # -- scoring ------------------------------------------------------------------------------
-    def _log_phi(self):
-        return log_phi_word_major(self.n_wk_, float(self.beta), self.dynamics_.device)
-
     def _score(self, corpus, n_particles, stream_key, return_doc_topic=False, batch_docs=None):
         lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
         S = int(n_particles)
@@ -459,144 +183,8 @@ class TopicLLA(Model):
         K = doc_topic.shape[1]
         return np.where(totals > 0, doc_topic / np.maximum(totals, 1e-300), 1.0 / K)
 
-    def _check_vocab(self, corpus):
-        V = self.n_wk_.shape[0]
-        if corpus.n_types != V:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {V}", getattr(corpus, "path", None))
-
-    # -- interpretation -----------------------------------------------------------------------
-    def top_words(self, k, n=10):
-        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        self._check_fitted()
-        K = self.topic_word_.shape[0]
-        if not 0 <= int(k) < K:
-            raise ParameterError(f"topic {k} out of range [0, {K})")
-        row = self.topic_word_[int(k)]
-        idx = np.argsort(-row, kind="stable")[:max(0, min(int(n), row.size))]
-        return [self.vocab_types_[i] for i in idx]
-
+    # -- interpretation ----------------------------------------------------------------------
     def topic_embedding(self):
         """The K×E input table (DESIGN §5), float32 numpy."""
         self._check_fitted()
         return self.dynamics_.encoder.weight.detach().cpu().numpy()
-
-    def n_parameters(self):
-        """``dense``: LSTM + topic embedding + x_0 + W_p, b_p; ``nonzero``: nnz(n_wk);
-        ``total``: their sum (DESIGN §1)."""
-        self._check_fitted()
-        dense = int(self.dynamics_.n_parameters())
-        nnz = int(np.count_nonzero(self.n_wk_))
-        return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
-
-    # -- persistence --------------------------------------------------------------------------
-    def _get_state(self):
-        meta = {"entropy": str(self.entropy_), "fingerprint": self.fingerprint_,
-                "corpus_path": self.corpus_path_, "n_iter_done": int(self.n_iter_done_),
-                "best_iteration": int(self.best_iteration_),
-                "best_score": self.best_score_, "history": self.history_,
-                "best_validation_iteration": self.best_validation_iteration_,
-                "interrupted": bool(getattr(self, "interrupted_", False))}
-        vocab = "\n".join(self.vocab_types_).encode("utf-8")
-        arrays = {"n_wk": self.n_wk_, "z": self.z_, "prefix_lengths": self.prefix_lengths_,
-                  "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
-        arrays.update(_tensors_to_numpy("dynamics.", self.dynamics_.state_dict()))
-        opt = getattr(self, "_optimizer", None)
-        if opt is not None:
-            state, steps = _optimizer_arrays(opt, self.dynamics_)
-            arrays.update(state)
-            meta["optimizer_steps"] = steps
-        if self.early_stopping and getattr(self, "_best", None) is not None:
-            best = self._best
-            meta["best_snapshot_iteration"] = int(best["iteration"])
-            arrays["best.z"], arrays["best.n_wk"] = best["z"], best["n_wk"]
-            arrays.update(_tensors_to_numpy("best.dynamics.", best["dynamics"]))
-        return meta, arrays
-
-    def _set_state(self, metadata, arrays):
-        try:
-            self.entropy_ = int(metadata["entropy"])
-            self.fingerprint_ = metadata["fingerprint"]
-            self.corpus_path_ = metadata.get("corpus_path")
-            self.n_iter_done_ = int(metadata["n_iter_done"])
-            self.best_iteration_ = int(metadata.get("best_iteration", self.n_iter_done_))
-            self.best_score_ = metadata.get("best_score")
-            self.best_validation_iteration_ = metadata.get("best_validation_iteration")
-            self.history_ = list(metadata.get("history", []))
-            self.interrupted_ = bool(metadata.get("interrupted", False))
-            self.n_wk_ = np.asarray(arrays["n_wk"], dtype=np.int32)
-            self.z_ = np.asarray(arrays["z"], dtype=np.int32)
-            self.prefix_lengths_ = np.asarray(arrays["prefix_lengths"], dtype=np.int64)
-            self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
-            if self.device != "cpu" and str(self.device).startswith("cuda") \
-                    and not torch.cuda.is_available():
-                log.warning("topic-LLA: saved for %s, loading on the CPU", self.device)
-                self.device = "cpu"
-            self.dynamics_ = self._new_dynamics()
-            self.dynamics_.load_state_dict(_numpy_to_tensors("dynamics.", arrays,
-                                                             self.dynamics_.device))
-            self._optimizer_state = None
-            if "optimizer_steps" in metadata:
-                self._optimizer_state = (metadata["optimizer_steps"],
-                                         {k: v for k, v in arrays.items()
-                                          if k.startswith("optimizer.")})
-            self._best = None
-            if "best_snapshot_iteration" in metadata:
-                self._best = {"iteration": int(metadata["best_snapshot_iteration"]),
-                              "z": np.asarray(arrays["best.z"], dtype=np.int32),
-                              "n_wk": np.asarray(arrays["best.n_wk"], dtype=np.int32),
-                              "dynamics": _numpy_to_tensors("best.dynamics.", arrays,
-                                                            self.dynamics_.device)}
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise InputError(f"saved topic-LLA model is incomplete or corrupt ({e})") from None
-        V, K = self.n_wk_.shape
-        if K != int(self.n_topics) or len(self.vocab_types_) != V:
-            raise InputError("saved topic-LLA model has inconsistent array shapes")
-        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
-        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
-                                         float(self.weight_decay))
-        if self._optimizer_state is not None:
-            _load_optimizer(self._optimizer, self._optimizer_state, self.dynamics_)
-
-
-# -- tensors <-> numpy (safetensors holds numpy arrays; never pickle) ------------------------------
-def _tensors_to_numpy(prefix, state_dict):
-    return {prefix + k: v.detach().cpu().numpy() for k, v in state_dict.items()}
-
-
-def _numpy_to_tensors(prefix, arrays, device):
-    return {k[len(prefix):]: torch.as_tensor(np.array(v), device=device)
-            for k, v in arrays.items() if k.startswith(prefix)}
-
-
-def _optimizer_arrays(optimizer, dynamics):
-    """AdamW moments as arrays ``optimizer.<param name>.exp_avg|exp_avg_sq`` + steps dict."""
-    names = {id(p): n for n, p in dynamics.named_parameters()}
-    arrays, steps = {}, {}
-    for p in optimizer.param_groups[0]["params"]:
-        st = optimizer.state.get(p)
-        if not st:
-            continue
-        name = names[id(p)]
-        arrays[f"optimizer.{name}.exp_avg"] = st["exp_avg"].detach().cpu().numpy()
-        arrays[f"optimizer.{name}.exp_avg_sq"] = st["exp_avg_sq"].detach().cpu().numpy()
-        steps[name] = float(st["step"])
-    return arrays, steps
-
-
-def _load_optimizer(optimizer, saved, dynamics):
-    """Put AdamW moments saved by :func:`_optimizer_arrays` into ``optimizer`` (whose
-    hyper-parameters, e.g. lr and weight decay, are kept)."""
-    steps, arrays = saved
-    device = dynamics.device
-    state = {}
-    for i, (name, _) in enumerate(dynamics.named_parameters()):
-        if name in steps:
-            state[i] = {"step": torch.tensor(steps[name]),
-                        "exp_avg": torch.as_tensor(np.array(arrays[f"optimizer.{name}.exp_avg"]),
-                                                   device=device),
-                        "exp_avg_sq": torch.as_tensor(
-                            np.array(arrays[f"optimizer.{name}.exp_avg_sq"]), device=device)}
-    state_dict = optimizer.state_dict()
-    state_dict["state"] = state
-    optimizer.load_state_dict(state_dict)

@@ -23,6 +23,8 @@ drawn from explicit ``torch.Generator`` objects.
 
 import math
 
+import numpy as np
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -127,11 +129,20 @@ class Dynamics(nn.Module):
         log_theta : float (B, T, K), log θ_t
         state : (h, c) after the last step (for truncated BPTT)
         """
-        x = self.encoder(symbols)
+        return self.run_inputs(self.encoder(symbols), state, generator=generator)
+
+    def run_inputs(self, x, state=None, *, generator=None):
+        """The network after the encoder: x (B, T, E), already encoded inputs x_{t-1} →
+        (log θ (B, T, K), state).  Same arguments and dropout as :meth:`forward`."""
         x = _dropout(x, self.dropout, generator, self.training)
         out, state = self.lstm(x, state)
         out = _dropout(out, self.dropout, generator, self.training)
         return F.log_softmax(self.proj(out), dim=-1), state
+
+    def input_table(self):
+        """(C+1, E): the encoded input of every conditioning symbol (last row: x_0), for
+        encoders that provide ``table()`` (topic, word and char encoders)."""
+        return self.encoder.table()
 
     def log_theta_of_history(self, history):
         """log θ_t (K,) after the 1-d history c_1..c_{t-1} (a slow, independent path used by the
@@ -154,6 +165,115 @@ class Dynamics(nn.Module):
 
     def n_parameters(self):
         return sum(p.numel() for p in self.parameters())
+
+
+class WordEncoder(TopicEncoder):
+    """x = embedding of the previous *word* (word-LLA): a V×E table ``weight`` + x_0 ``start``.
+
+    The same layout as :class:`TopicEncoder` with V symbols instead of K."""
+
+
+@torch.no_grad()
+def fused_log_theta(dynamics, symbols, lengths, *, batch_tokens=65536, window=256,
+                    max_docs=None, recurrence="auto"):
+    """Teacher-forced log θ_t of whole documents whose LSTM input does not depend on z
+    (word-/char-LLA: x_{t-1} = encoder(w_{t-1})), for every token, without any sampling in the
+    loop: the LSTM runs over the observed words and W_p + softmax run on whole windows.
+
+    Two ways to run the recurrence (same θ, tested):
+
+    * ``"torch"`` — padded batches through ``torch.nn.LSTM`` (cuDNN on a GPU): documents sorted by
+      length, at most ``max_docs`` documents and about ``batch_tokens`` padded tokens per batch,
+      in windows of ``window`` steps with the state carried across windows.
+    * ``"table"`` — continuous batching (:mod:`lla.inference.schedule`, ``max_docs`` rows or
+      about total / longest): a :class:`DynamicsStepper` whose input projection W_ih x + b is a
+      (C+1)×4H table computed once per call, so a step costs one h·W_hh product per row; the
+      hidden states of ``window`` steps are then projected and normalised at once.  On a CPU this
+      was ~2–3× faster than padded ``nn.LSTM`` batches (movielens' lengths are very skewed, so
+      padding wasted most of the batch).
+    * ``"auto"`` — torch on CUDA, table elsewhere.
+
+    Parameters
+    ----------
+    dynamics : Dynamics (used as is, in eval mode; no autograd); its encoder needs ``table()``
+    symbols : int array (N,), the documents' tokens concatenated (c_1..c_{N_d} per document)
+    lengths : int array (D,), N_d
+
+    Yields
+    ------
+    index : int64 tensor (..., ) on the model's device: flat position (into ``symbols``) of the
+        token of each cell, -1 on padding / idle cells
+    log_theta : float tensor (..., K): log θ_t, the prior of that token given c_{<t}
+    """
+    device = dynamics.device
+    if recurrence == "auto":
+        recurrence = "torch" if device.type == "cuda" else "table"
+    if recurrence not in ("torch", "table"):
+        raise ValueError(f"recurrence must be 'auto', 'torch' or 'table', got {recurrence!r}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    symbols = np.asarray(symbols, dtype=np.int64)
+    was = dynamics.training
+    dynamics.eval()
+    try:
+        if recurrence == "table":
+            yield from _fused_table(dynamics, symbols, lengths, window, max_docs)
+        else:
+            yield from _fused_torch(dynamics, symbols, lengths, batch_tokens, window, max_docs)
+    finally:
+        dynamics.train(was)
+
+
+def _fused_table(dynamics, symbols, lengths, window, max_docs):
+    from ..inference.schedule import pack   # numpy only: the continuous-batching plan
+    device = dynamics.device
+    n = int(lengths.sum())
+    longest = int(lengths.max()) if len(lengths) else 1
+    slots = int(max_docs) if max_docs else int(np.clip(n // max(longest, 1), 32, 2048))
+    schedule = pack(lengths, slots)
+    stepper = DynamicsStepper(dynamics)
+    tok = torch.as_tensor(symbols, device=device)
+    index = torch.as_tensor(schedule.token_index, device=device)
+    start = torch.as_tensor(schedule.start, device=device)
+    R, H = schedule.n_slots, dynamics.hidden_size
+    state = stepper.initial_state(R)
+    for a in range(0, schedule.n_steps, int(window)):
+        steps = range(a, min(a + int(window), schedule.n_steps))
+        hs = torch.empty(len(steps), R, H, device=device)
+        for j, s in enumerate(steps):
+            state = stepper.reset(state, start[s])
+            hs[j] = state[0]
+            state = stepper.advance(state, tok[index[s].clamp(min=0)])
+        yield index[a:a + len(steps)], F.log_softmax(dynamics.proj(hs), dim=-1)
+
+
+def _fused_torch(dynamics, symbols, lengths, batch_tokens, window, max_docs):
+    device = dynamics.device
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    table = dynamics.input_table()
+    start_row = table.shape[0] - 1
+    order = np.argsort(-lengths, kind="stable")
+    order = order[lengths[order] > 0]
+    i = 0
+    while i < len(order):
+        L = int(lengths[order[i]])
+        B = max(1, int(batch_tokens) // max(L, 1))
+        if max_docs:
+            B = min(B, int(max_docs))
+        docs = order[i:i + B]
+        i += len(docs)
+        t = np.arange(L)[None, :]
+        valid = t < lengths[docs][:, None]
+        index = np.where(valid, ptr[docs][:, None] + t, -1)
+        prev = np.where(valid & (t > 0), symbols[np.maximum(index - 1, 0)], 0)
+        prev[:, 0] = start_row
+        index_t = torch.as_tensor(index, device=device)
+        prev_t = torch.as_tensor(prev, device=device)
+        state = None
+        for a in range(0, L, int(window)):
+            x = F.embedding(prev_t[:, a:a + window], table)
+            log_theta, state = dynamics.run_inputs(x, state)
+            yield index_t[:, a:a + window], log_theta
 
 
 class DynamicsStepper:

@@ -1,0 +1,195 @@
+"""An SE-step that samples whole topic paths from the posterior: a particle smoother.
+
+The SE-step of DESIGN §2 ("forward") draws z_t ~ p(z_t | z_<t, w_t) ∝ θ_{t,k} φ_{w_t,k} one token
+at a time; z_t never sees the words after t, so a topic switch is noticed late and the LSTM is
+taught from noisy paths.  This sampler instead draws every document's path from (a particle
+approximation of) the joint posterior p(z_1..z_N | w_1..w_N):
+
+1. run the particle filter of :mod:`lla.inference.particle_filter` with S particles through the
+   document (same prior protocol, same continuous-batching schedule, the locally optimal
+   proposal z^s_t ~ θ^s_t φ_{w_t}, weights × p(w_t | z^s_<t), systematic resampling when
+   ESS < S/2), recording the z drawn by every particle row and the ancestor indices chosen by
+   every resampling;
+2. at the end of the document draw one particle by its final weight and trace its ancestry
+   back: that is the path (the "genealogy" sampler of sequential Monte Carlo, whose path
+   distribution converges to the posterior as S grows).
+
+Costs: S × the rows of the forward SE-step per batched step, plus n_tokens × S small ints of
+history (int16 when K and S allow: 4 bytes per token and particle, z and ancestor) kept on the
+prior's device until the trace-back.
+
+:func:`smoother_se_step` is the batched sampler (torch, on the prior's device);
+:func:`smoother_reference` is its slow twin over one document (pure Python/numpy, the particle
+paths copied explicitly on resampling instead of traced back), used only by the tests.
+"""
+
+import numpy as np
+import torch
+
+from .sampling import categorical
+from ._threads import single_cpu_thread
+from .schedule import pack
+
+
+def smoother_se_step(*args, **kwargs):
+    """See :func:`_smoother_se_step` (run on one CPU thread)."""
+    prior = args[0] if args else kwargs["prior"]
+    with single_cpu_thread(prior.device):
+        return _smoother_se_step(*args, **kwargs)
+
+
+def _small_int(n):
+    return torch.int16 if n < 2 ** 15 else torch.int32
+
+
+@torch.no_grad()
+def _smoother_se_step(prior, log_phi_t, tokens, lengths, *, n_particles=16, generator,
+                      n_slots=64, progress=None, schedule=None):
+    """Sample every document's topic path from the particle approximation of p(z | w).
+
+    Parameters
+    ----------
+    prior : an object of the prior protocol (:mod:`lla.inference.priors`)
+    log_phi_t : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
+    tokens : int array (n_tokens,), the documents' tokens concatenated
+    lengths : int array (n_docs,), N_d
+    n_particles : S (S = 1 is exactly a forward sample: no resampling, one path)
+    generator : torch.Generator on the prior's device
+    n_slots : documents processed in parallel (rows = n_slots · S)
+    progress : optional tqdm-like object; ``update(n)`` with tokens done
+    schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
+
+    Returns
+    -------
+    z : int32 numpy array (n_tokens,), the sampled topics, aligned with ``tokens``
+    """
+    device = prior.device
+    S = int(n_particles)
+    if S < 1:
+        raise ValueError(f"n_particles must be >= 1, got {n_particles}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = int(lengths.sum())
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    if schedule is None:
+        schedule = pack(lengths, n_slots)
+    K = prior.n_topics
+    B = schedule.n_slots
+    R = B * S
+    n_steps = schedule.n_steps
+    doc = schedule.doc
+    ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
+
+    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
+    index = torch.as_tensor(schedule.token_index, device=device)
+    start = torch.as_tensor(schedule.start, device=device)
+    active = (schedule.token_index >= 0).sum(axis=1)
+
+    # history for the trace-back: z of every row, the resampling ancestors, the final draw
+    z_hist = torch.empty(n_steps, B, S, dtype=_small_int(K), device=device)
+    anc_hist = torch.empty(n_steps, B, S, dtype=_small_int(S), device=device)
+    final = torch.empty(n_steps, B, dtype=torch.int64, device=device)
+
+    log_uniform = -float(np.log(S))
+    log_w = torch.full((B, S), log_uniform, device=device)
+    ramp = torch.arange(S, device=device, dtype=torch.float32)[None, :]
+    identity = torch.arange(S, device=device)[None, :].expand(B, S)
+    slot_base = (torch.arange(B, device=device) * S)[:, None]
+    state = prior.initial_state(R)
+    done = 0
+    for s in range(n_steps):
+        idx = index[s]
+        st = start[s]
+        state = prior.reset(state, st.repeat_interleave(S))
+        log_w = torch.where(st[:, None], torch.full_like(log_w, log_uniform), log_w)
+        log_theta = prior.log_theta(state).view(B, S, K)
+        lp = log_theta + log_phi_t[tok[idx.clamp(min=0)]][:, None, :]   # (B, S, K)
+        log_ps = torch.logsumexp(lp, dim=2)                               # log p(w_t | z^s_<t)
+        u = torch.rand(R, generator=generator, device=device)
+        z, _ = categorical(lp.reshape(R, K), u)
+        z_hist[s] = z.view(B, S)
+        state = prior.advance(state, z)
+        log_w = log_w + log_ps
+        log_w = log_w - torch.logsumexp(log_w, dim=1, keepdim=True)
+        w = torch.exp(log_w)
+        cdf = torch.cumsum(w, dim=1)
+        # the particle a document ending here keeps (by its final weight)
+        u_end = torch.rand(B, 1, generator=generator, device=device)
+        final[s] = torch.searchsorted(cdf, u_end * cdf[:, -1:], right=True)[:, 0] \
+            .clamp_(max=S - 1)
+        # systematic resampling where ESS < S/2
+        need = (1.0 / (w * w).sum(dim=1)) < (S / 2.0)
+        u0 = torch.rand(B, 1, generator=generator, device=device)
+        positions = (u0 + ramp) / S * cdf[:, -1:]
+        ancestors = torch.searchsorted(cdf, positions, right=True).clamp_(max=S - 1)
+        ancestors = torch.where(need[:, None], ancestors, identity)
+        anc_hist[s] = ancestors
+        state = prior.select(state, (slot_base + ancestors).reshape(-1))
+        log_w = torch.where(need[:, None], torch.full_like(log_w, log_uniform), log_w)
+        if progress is not None:
+            done += int(active[s])
+            if (s & 63) == 63 or s == n_steps - 1:
+                progress.update(done)
+                done = 0
+
+    # trace back: p = the particle (after step s's resampling) whose path we follow
+    z_hist = z_hist.cpu().numpy()
+    anc_hist = anc_hist.cpu().numpy().astype(np.int64)
+    final = final.cpu().numpy()
+    token_index = schedule.token_index
+    out = np.zeros(n + 1, dtype=np.int32)  # slot n: writes of idle rows
+    slots = np.arange(B)
+    p = np.zeros(B, dtype=np.int64)
+    for s in range(n_steps - 1, -1, -1):
+        row = np.where(ends[s], final[s], anc_hist[s, slots, p])   # the row drawn at step s
+        out[np.where(token_index[s] >= 0, token_index[s], n)] = z_hist[s, slots, row]
+        p = row  # row r at step s continued the particle r of step s-1
+    return out[:n]
+
+
+def smoother_reference(theta_fn, topic_word, words, n_particles, rng):
+    """Slow twin of :func:`smoother_se_step` for one document.
+
+    theta_fn(history int64 (t-1,)) -> θ_t (K,); topic_word float (K, V) = φ; words int (N,);
+    rng : np.random.Generator.  Every particle carries its whole path; resampling copies paths.
+    Returns int64 (N,), one path drawn from the particle approximation of p(z | w).
+    """
+    words = np.asarray(words, dtype=np.int64)
+    S = int(n_particles)
+    K = topic_word.shape[0]
+    paths = [np.zeros(0, dtype=np.int64) for _ in range(S)]
+    w = np.full(S, 1.0 / S)
+    for t, word in enumerate(words):
+        ps = np.zeros(S)
+        for i in range(S):
+            pi = np.asarray(theta_fn(paths[i]), dtype=np.float64) * topic_word[:, word]
+            ps[i] = pi.sum()
+            cdf = np.cumsum(pi / ps[i])
+            k = min(int(np.searchsorted(cdf, rng.random(), side="right")), K - 1)
+            paths[i] = np.append(paths[i], k)
+        w = w * ps
+        w = w / w.sum()
+        if t < len(words) - 1 and 1.0 / np.sum(w * w) < S / 2.0:
+            cdf = np.cumsum(w)
+            positions = (rng.random() + np.arange(S)) / S * cdf[-1]
+            anc = np.minimum(np.searchsorted(cdf, positions, side="right"), S - 1)
+            paths = [paths[a].copy() for a in anc]
+            w = np.full(S, 1.0 / S)
+    cdf = np.cumsum(w)  # the final weights (before the last resampling, as the batched one)
+    chosen = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), S - 1)
+    return paths[chosen]
+
+
+def smoother_se_step_fn(n_particles):
+    """An ``se_step_fn`` for :func:`lla.inference.sem.sem_iteration` (topic-LLA): whole paths
+    from the particle smoother with ``n_particles`` particles per document.  Rows per batched
+    step = slots × S; slots = ``config.se_slots`` or about total / longest, at most 8192 / S."""
+    from .sem import auto_slots
+
+    S = int(n_particles)
+
+    def se_step_fn(dynamics, log_phi_t, words, lengths, generator, config):
+        slots = config.se_slots or auto_slots(lengths, cap=max(1, 8192 // S), floor=1)
+        return smoother_se_step(dynamics.stepper(), log_phi_t, words, lengths, n_particles=S,
+                                generator=generator, n_slots=slots)
+    return se_step_fn

@@ -1,0 +1,529 @@
+"""Shared machinery of the LLA family (topic-, word- and char-LLA; DESIGN §1, §2).
+
+:class:`LLABase` holds what the variants have in common — the LDA initialisation (iteration 0 =
+the independent learner), the SEM loop of :mod:`lla.inference.sem`, validation and early
+stopping, checkpoints and resume, progress, ``n_parameters`` and save/load (``model.json`` +
+``arrays.safetensors``, never pickle).  A variant supplies only:
+
+* the input encoder of the dynamics (``_build_encoder``: topic table, word table, char-BiLSTM),
+* the SE-step (``_se_step_fn``: sequential for topic-LLA, one fused pass for word/char-LLA),
+* the LSTM input sequence of the M-step (``_lstm_symbols``: z for topic-LLA, w for word/char),
+* held-out scoring (particle filter or exact) and its own saved state, if any.
+
+Randomness: one ``random_state`` → a SeedSequence; iteration i of SEM uses streams derived from
+(seed, i), scoring and validation use their own streams.  Hence the same seed gives the same
+model on the CPU (and ``resume`` continues exactly where an uninterrupted run would be); CUDA
+draws from different generators and its kernels are not bit-reproducible, so runs on a GPU are
+reproducible only statistically.  The LDA initialisation reproduces for a fixed ``n_threads``.
+"""
+
+import copy
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._progress import progress
+from ..base import Model, load_model
+from ..errors import InputError, ParameterError
+from ..inference.sem import (StepConfig, fit_lstm, log_phi_word_major, run_sem,
+                             sequential_se_step, topic_counts, topic_word)
+from ..nn.dynamics import Dynamics
+from ..nn.training import make_optimizer
+from .lda import LDA, _prefix_arrays, corpus_fingerprint
+
+log = logging.getLogger(__name__)
+
+# spawn keys of the random streams derived from the model's seed
+_LDA, _INIT, _ITER, _SCORE, _VALID = 0, 1, 2, 3, 4
+# hyper-parameters that may differ between a checkpoint and the run that resumes it
+_RESUMABLE = {"n_iter", "show_progress", "checkpoint_dir", "device", "n_threads",
+              "early_stopping", "patience", "validation_every", "validation_particles"}
+
+
+class LLABase(Model):
+    """What every LLA variant shares (DESIGN §1, §2): LDA start, SEM loop, validation and early
+    stopping, checkpoints and resume, save/load.  Subclasses set ``model_name``, store their
+    hyper-parameters in ``__init__`` and provide the hooks below (the encoder, the SE-step, the
+    LSTM input sequence, validation scoring).  See :class:`lla.TopicLLA` for the parameters and
+    fitted attributes common to all variants.
+    """
+
+    #: integer hyper-parameters and their lower bounds (checked when present)
+    _int_params = (("n_topics", 1), ("embedding_size", 1), ("hidden_size", 1), ("n_iter", 0),
+                   ("init_lda_iter", 1), ("init_lstm_epochs", 0), ("lstm_epochs_per_iter", 0),
+                   ("batch_size", 1), ("bptt", 1), ("patience", 1), ("validation_every", 1),
+                   ("validation_particles", 1))
+
+    # -- hooks of the variants ------------------------------------------------------------------
+    def _build_encoder(self, device):
+        """The input encoder module (x_{t-1}); None = Dynamics' default K×E topic table."""
+        return None
+
+    def _lstm_symbols(self, words):
+        """The LSTM's conditioning sequence c (N,) for the M-step; None = the sampled z."""
+        return None
+
+    def _se_step_fn(self):
+        """se_step_fn(dynamics, log_phi_t, words, lengths, generator, config) -> z."""
+        return sequential_se_step
+
+    def _validation_log_prob(self, corpus):
+        """log p(w_t | w_<t) of ``corpus``'s suffix tokens for validation (own random stream)."""
+        raise NotImplementedError
+
+    def _extra_state(self):
+        """(metadata, arrays) of a variant's own state, saved with the model."""
+        return {}, {}
+
+    def _restore_extra_state(self, metadata, arrays):
+        """Called by ``_set_state`` after the vocabulary, before the dynamics are built."""
+
+    def get_params(self):
+        params = super().get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None  # a SeedSequence is not JSON (its entropy is saved)
+        if params["checkpoint_dir"] is not None:
+            params["checkpoint_dir"] = str(params["checkpoint_dir"])
+        return params
+
+    def _fitted_attribute(self):
+        return "n_wk_"
+
+    # -- checks and seeds ---------------------------------------------------------------------
+    def _validate(self):
+        def integer(name, low):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
+
+        names = set(self._param_names())
+        for name, low in self._int_params:
+            if name in names:
+                integer(name, low)
+        if self.se_batch_size is not None:
+            integer("se_batch_size", 1)
+        if not (isinstance(self.beta, (int, float)) and self.beta > 0):
+            raise ParameterError(f"beta must be a positive number, got {self.beta!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+        if not (float(self.learning_rate) > 0 and float(self.weight_decay) >= 0):
+            raise ParameterError("learning_rate must be > 0 and weight_decay >= 0")
+
+    def _torch_device(self):
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as e:
+            raise ParameterError(f"unknown device {self.device!r} ({e})") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ParameterError(f"device {self.device!r} requested but torch sees no CUDA GPU")
+        return device
+
+    def _root_entropy(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.SeedSequence):
+            return rs.entropy
+        if rs is None:
+            return np.random.SeedSequence().entropy
+        if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool) and rs >= 0:
+            return int(rs)
+        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
+                             f"got {rs!r}")
+
+    def _stream(self, *key):
+        return np.random.SeedSequence(self.entropy_, spawn_key=tuple(int(k) for k in key))
+
+    def _torch_generator(self, *key):
+        seed = int(self._stream(*key).generate_state(1, np.uint64)[0])
+        return torch.Generator(device=self._torch_device()).manual_seed(seed)
+
+    def _iteration_streams(self, iteration):
+        return (self._torch_generator(_ITER, iteration, 0),
+                self._torch_generator(_ITER, iteration, 1),
+                np.random.default_rng(self._stream(_ITER, iteration, 2)))
+
+    def _step_config(self, epochs):
+        return StepConfig(epochs=int(epochs), batch_size=int(self.batch_size),
+                          bptt=int(self.bptt), se_slots=int(self.se_batch_size or 0))
+
+    def _new_dynamics(self):
+        device = self._torch_device()
+        g = torch.Generator().manual_seed(int(self._stream(_INIT).generate_state(1, np.uint64)[0]))
+        d = Dynamics(int(self.n_topics), int(self.embedding_size), int(self.hidden_size),
+                     encoder=self._build_encoder(device), dropout=float(self.dropout),
+                     device=device).reset_parameters(g)
+        return d.eval()
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, corpus, *, validation=None, resume=False, callback=None,
+            init_assignments=None):
+        """Train on the prefixes of ``corpus`` (see the class docstring).
+
+        validation : optional Corpus (same vocabulary) scored on its suffixes every
+            ``validation_every`` iterations; with ``early_stopping`` it decides when to stop.
+        resume : continue from the checkpoint in ``checkpoint_dir`` (same corpus and
+            hyper-parameters; ``n_iter`` may be larger).  Without a checkpoint there, start anew.
+        callback : callback(model, iteration, stats) after every finished iteration; returning
+            False stops training.
+        init_assignments : optional int (N,) topics of the training prefix tokens (documents in
+            order) to start from instead of the LDA sweeps (e.g. another model's ``z_``).
+
+        Ctrl-C (KeyboardInterrupt) after the initialisation stops cleanly: the model keeps the
+        last finished iteration and ``interrupted_`` is True.
+        """
+        self._validate()
+        device = self._torch_device()
+        train = corpus
+        if validation is None and self.early_stopping:
+            train = corpus.prefix_corpus()
+            validation = train
+        if validation is not None and validation.n_types != corpus.n_types:
+            raise InputError("the validation corpus has a different vocabulary size",
+                             getattr(validation, "path", None))
+        words, _, lengths = _prefix_arrays(train)
+        if len(words) == 0:
+            raise InputError("the corpus has no training tokens", corpus.path)
+        V, K = corpus.n_types, int(self.n_topics)
+        fingerprint = corpus_fingerprint(train)
+
+        resumed = resume and self.checkpoint_dir is not None and \
+            (Path(self.checkpoint_dir) / "model.json").exists()
+        if resumed:
+            self._load_checkpoint(fingerprint)
+            optimizer = self._optimizer
+            z, n_wk = self.z_, self.n_wk_
+            log.info("%s: resuming after iteration %d from %s", self.model_name,
+                     self.n_iter_done_,
+                     self.checkpoint_dir)
+        else:
+            self.entropy_ = self._root_entropy()
+            self.fingerprint_ = fingerprint
+            self.corpus_path_ = None if corpus.path is None else str(Path(corpus.path).resolve())
+            self.vocab_types_ = list(corpus.vocab.types)
+            self.prefix_lengths_ = lengths
+            self.history_ = []
+            self.best_iteration_, self.best_score_, self.n_iter_done_ = 0, None, 0
+            self.best_validation_iteration_ = None
+            self._best = None
+            self._validation_corpus = validation
+            z, n_wk = self._initialise(train, words, lengths, init_assignments)
+            optimizer = self._optimizer
+        self.interrupted_ = False
+        self._validation_corpus = validation
+        dynamics = self.dynamics_
+        bar = progress(total=int(self.n_iter), initial=min(self.n_iter_done_, int(self.n_iter)),
+                       desc=f"{self.model_name} K={K}", unit="iter", enabled=self.show_progress)
+
+        def after_iteration(it, z_it, n_wk_it, stats):
+            self._set_fitted(z_it, n_wk_it, it)
+            stats = dict(stats, iteration=it)
+            keep_going = self._validate_and_record(validation, stats, it)
+            bar.update(1)
+            bar.set_postfix(se_tok_s=f"{stats['se_tokens_per_second']:.3g}",
+                            loss=f"{stats['lstm_loss']:.3f}",
+                            phi_nnz=f"{stats['phi_density']:.3f}",
+                            **({"valid_ppl": f"{stats['validation_perplexity']:.1f}"}
+                               if "validation_perplexity" in stats else {}))
+            log.info("%s iteration %d: %s", self.model_name, it, stats)
+            self._checkpoint()
+            if callback is not None and callback(self, it, stats) is False:
+                return False
+            return keep_going
+
+        try:
+            if self.n_iter_done_ < int(self.n_iter) and not self._stopped_early():
+                z, n_wk, done, interrupted = run_sem(
+                    dynamics, optimizer, words, lengths, z, n_wk, float(self.beta),
+                    first=self.n_iter_done_ + 1, last=int(self.n_iter),
+                    config=self._step_config(self.lstm_epochs_per_iter),
+                    streams_for=self._iteration_streams, after_iteration=after_iteration,
+                    se_step_fn=self._se_step_fn(), symbols=self._lstm_symbols(words))
+                if interrupted:
+                    log.warning("%s: interrupted; keeping iteration %d", self.model_name, done)
+                    self.interrupted_ = True
+                    # the last finished iteration (after_iteration may not have run for it)
+                    self._set_fitted(z, n_wk, done)
+        finally:
+            bar.close()
+        if self.early_stopping and self._best is not None:
+            self._restore_best()
+        return self
+
+    def _initialise(self, train, words, lengths, init_assignments=None):
+        """Iteration 0: LDA sweeps (or given assignments), then the LSTM on the assignments."""
+        if init_assignments is not None:
+            z = np.asarray(init_assignments).astype(np.int32).ravel()
+            if z.shape != words.shape or z.min() < 0 or z.max() >= int(self.n_topics):
+                raise ParameterError(f"init_assignments must be {len(words)} topics in "
+                                     f"[0, {self.n_topics})")
+            return self._initialise_lstm(z, topic_counts(words, z, train.n_types,
+                                                         int(self.n_topics)), lengths, 0.0,
+                                         words)
+        lda = LDA(int(self.n_topics), alpha=self.alpha, beta=float(self.beta),
+                  n_iter=int(self.init_lda_iter), n_average=0, n_threads=self.n_threads,
+                  random_state=self._stream(_LDA), show_progress=self.show_progress,
+                  evaluate_every=max(1, int(self.init_lda_iter)))
+        start = time.perf_counter()
+        lda.fit(train)
+        lda_seconds = time.perf_counter() - start
+        if getattr(lda, "n_iter_done_", self.init_lda_iter) < int(self.init_lda_iter):
+            raise KeyboardInterrupt  # LDA was interrupted: there is no model yet
+        z = np.asarray(lda.z_, dtype=np.int32).copy()
+        n_wk = np.asarray(lda.n_wk_, dtype=np.int32).copy()
+        return self._initialise_lstm(z, n_wk, lengths, lda_seconds, words)
+
+    def _initialise_lstm(self, z, n_wk, lengths, lda_seconds, words):
+        self.dynamics_ = self._new_dynamics()
+        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
+                                         float(self.weight_decay))
+        _, drop_gen, rng = self._iteration_streams(0)
+        start = time.perf_counter()
+        loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths, self.init_lstm_epochs,
+                        self._step_config(self.init_lstm_epochs), rng, drop_gen,
+                        symbols=self._lstm_symbols(words))
+        stats = {"iteration": 0, "lda_seconds": lda_seconds,
+                 "lstm_seconds": time.perf_counter() - start, "lstm_loss": loss,
+                 "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size}
+        self._set_fitted(z, n_wk, 0)
+        self._validate_and_record(self._validation, stats, 0)
+        self._checkpoint()
+        return z, n_wk
+
+    def _set_fitted(self, z, n_wk, iteration):
+        self.z_, self.n_wk_ = z, n_wk
+        self.topic_word_ = topic_word(n_wk, float(self.beta))
+        self.n_iter_done_ = iteration
+        self.best_iteration_ = iteration
+
+    # -- validation / early stopping ------------------------------------------------------------
+    @property
+    def _validation(self):
+        return getattr(self, "_validation_corpus", None)
+
+    def _validate_and_record(self, validation, stats, iteration):
+        """Score ``validation`` if due, track the best iteration; returns False to stop."""
+        if validation is not None:
+            self._validation_corpus = validation
+        validation = self._validation
+        keep_going = True
+        if validation is not None and iteration % int(self.validation_every) == 0:
+            start = time.perf_counter()
+            lp = self._validation_log_prob(validation)
+            from ..evaluation import perplexity
+            ppl = perplexity(lp)
+            stats["validation_perplexity"] = ppl
+            stats["validation_seconds"] = time.perf_counter() - start
+            if self.best_score_ is None or ppl < self.best_score_:
+                self.best_score_, self.best_validation_iteration_ = ppl, iteration
+                if self.early_stopping:
+                    self._best = self._snapshot()
+            elif self.early_stopping:
+                evals_since = (iteration - self.best_validation_iteration_) \
+                    // int(self.validation_every)
+                if evals_since >= int(self.patience):
+                    log.info("%s: early stop at iteration %d (best %d, validation "
+                             "perplexity %.2f)", self.model_name, iteration,
+                             self.best_validation_iteration_,
+                             self.best_score_)
+                    stats["early_stop"] = True
+                    keep_going = False
+        self.history_.append({k: (float(v) if isinstance(v, (np.floating, float)) else v)
+                              for k, v in stats.items()})
+        return keep_going
+
+    def _stopped_early(self):
+        return bool(self.history_) and bool(self.history_[-1].get("early_stop"))
+
+    def _snapshot(self):
+        return {"iteration": self.n_iter_done_, "z": self.z_.copy(), "n_wk": self.n_wk_.copy(),
+                "dynamics": copy.deepcopy(self.dynamics_.state_dict())}
+
+    def _restore_best(self):
+        best = self._best
+        self.dynamics_.load_state_dict(best["dynamics"])
+        self.z_, self.n_wk_ = best["z"], best["n_wk"]
+        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
+        self.best_iteration_ = best["iteration"]
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def _checkpoint(self):
+        if self.checkpoint_dir is not None:
+            self.save(self.checkpoint_dir, force=True)
+
+    def _load_checkpoint(self, fingerprint):
+        saved = load_model(self.checkpoint_dir)
+        if type(saved) is not type(self):
+            raise InputError(f"the checkpoint is not a {self.model_name} model",
+                             self.checkpoint_dir)
+        mine, theirs = self.get_params(), saved.get_params()
+        diff = sorted(k for k in set(mine) | set(theirs)
+                      if k not in _RESUMABLE and mine.get(k) != theirs.get(k))
+        if diff:
+            raise InputError(f"cannot resume: hyper-parameters differ from the checkpoint's "
+                             f"({', '.join(diff)})", self.checkpoint_dir)
+        if saved.fingerprint_ != fingerprint:
+            raise InputError("cannot resume: the checkpoint was trained on another corpus",
+                             self.checkpoint_dir)
+        device = self._torch_device()
+        for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_",
+                     "prefix_lengths_", "history_", "best_iteration_", "best_score_",
+                     "best_validation_iteration_",
+                     "n_iter_done_", "z_", "n_wk_", "topic_word_", "_best"):
+            setattr(self, name, getattr(saved, name))
+        self.z_ = np.array(self.z_, dtype=np.int32)
+        self.n_wk_ = np.array(self.n_wk_, dtype=np.int32)
+        self.dynamics_ = saved.dynamics_.to(device)
+        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
+                                         float(self.weight_decay))
+        if saved._optimizer_state is not None:
+            _load_optimizer(self._optimizer, saved._optimizer_state, self.dynamics_)
+
+    # -- scoring ------------------------------------------------------------------------------
+    def _log_phi(self):
+        return log_phi_word_major(self.n_wk_, float(self.beta), self.dynamics_.device)
+
+    def _check_vocab(self, corpus):
+        V = self.n_wk_.shape[0]
+        if corpus.n_types != V:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {V}", getattr(corpus, "path", None))
+
+    # -- interpretation -----------------------------------------------------------------------
+    def top_words(self, k, n=10):
+        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
+        self._check_fitted()
+        K = self.topic_word_.shape[0]
+        if not 0 <= int(k) < K:
+            raise ParameterError(f"topic {k} out of range [0, {K})")
+        row = self.topic_word_[int(k)]
+        idx = np.argsort(-row, kind="stable")[:max(0, min(int(n), row.size))]
+        return [self.vocab_types_[i] for i in idx]
+
+    def n_parameters(self):
+        """``dense``: the dynamics' parameters (encoder + x_0 + LSTM + W_p, b_p); ``nonzero``:
+        nnz(n_wk); ``total``: their sum (DESIGN §1)."""
+        self._check_fitted()
+        dense = int(self.dynamics_.n_parameters())
+        nnz = int(np.count_nonzero(self.n_wk_))
+        return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        meta = {"entropy": str(self.entropy_), "fingerprint": self.fingerprint_,
+                "corpus_path": self.corpus_path_, "n_iter_done": int(self.n_iter_done_),
+                "best_iteration": int(self.best_iteration_),
+                "best_score": self.best_score_, "history": self.history_,
+                "best_validation_iteration": self.best_validation_iteration_,
+                "interrupted": bool(getattr(self, "interrupted_", False))}
+        vocab = "\n".join(self.vocab_types_).encode("utf-8")
+        arrays = {"n_wk": self.n_wk_, "z": self.z_, "prefix_lengths": self.prefix_lengths_,
+                  "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
+        arrays.update(_tensors_to_numpy("dynamics.", self.dynamics_.state_dict()))
+        extra_meta, extra_arrays = self._extra_state()
+        meta.update(extra_meta)
+        arrays.update(extra_arrays)
+        opt = getattr(self, "_optimizer", None)
+        if opt is not None:
+            state, steps = _optimizer_arrays(opt, self.dynamics_)
+            arrays.update(state)
+            meta["optimizer_steps"] = steps
+        if self.early_stopping and getattr(self, "_best", None) is not None:
+            best = self._best
+            meta["best_snapshot_iteration"] = int(best["iteration"])
+            arrays["best.z"], arrays["best.n_wk"] = best["z"], best["n_wk"]
+            arrays.update(_tensors_to_numpy("best.dynamics.", best["dynamics"]))
+        return meta, arrays
+
+    def _set_state(self, metadata, arrays):
+        try:
+            self.entropy_ = int(metadata["entropy"])
+            self.fingerprint_ = metadata["fingerprint"]
+            self.corpus_path_ = metadata.get("corpus_path")
+            self.n_iter_done_ = int(metadata["n_iter_done"])
+            self.best_iteration_ = int(metadata.get("best_iteration", self.n_iter_done_))
+            self.best_score_ = metadata.get("best_score")
+            self.best_validation_iteration_ = metadata.get("best_validation_iteration")
+            self.history_ = list(metadata.get("history", []))
+            self.interrupted_ = bool(metadata.get("interrupted", False))
+            self.n_wk_ = np.asarray(arrays["n_wk"], dtype=np.int32)
+            self.z_ = np.asarray(arrays["z"], dtype=np.int32)
+            self.prefix_lengths_ = np.asarray(arrays["prefix_lengths"], dtype=np.int64)
+            self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
+            self._restore_extra_state(metadata, arrays)
+            if self.device != "cpu" and str(self.device).startswith("cuda") \
+                    and not torch.cuda.is_available():
+                log.warning("%s: saved for %s, loading on the CPU", self.model_name,
+                            self.device)
+                self.device = "cpu"
+            self.dynamics_ = self._new_dynamics()
+            self.dynamics_.load_state_dict(_numpy_to_tensors("dynamics.", arrays,
+                                                             self.dynamics_.device))
+            self._optimizer_state = None
+            if "optimizer_steps" in metadata:
+                self._optimizer_state = (metadata["optimizer_steps"],
+                                         {k: v for k, v in arrays.items()
+                                          if k.startswith("optimizer.")})
+            self._best = None
+            if "best_snapshot_iteration" in metadata:
+                self._best = {"iteration": int(metadata["best_snapshot_iteration"]),
+                              "z": np.asarray(arrays["best.z"], dtype=np.int32),
+                              "n_wk": np.asarray(arrays["best.n_wk"], dtype=np.int32),
+                              "dynamics": _numpy_to_tensors("best.dynamics.", arrays,
+                                                            self.dynamics_.device)}
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise InputError(f"saved {self.model_name} model is incomplete or corrupt "
+                             f"({e})") from None
+        V, K = self.n_wk_.shape
+        if K != int(self.n_topics) or len(self.vocab_types_) != V:
+            raise InputError(f"saved {self.model_name} model has inconsistent array shapes")
+        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
+        self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
+                                         float(self.weight_decay))
+        if self._optimizer_state is not None:
+            _load_optimizer(self._optimizer, self._optimizer_state, self.dynamics_)
+
+
+
+# -- tensors <-> numpy (safetensors holds numpy arrays; never pickle) ------------------------------
+def _tensors_to_numpy(prefix, state_dict):
+    return {prefix + k: v.detach().cpu().numpy() for k, v in state_dict.items()}
+
+
+def _numpy_to_tensors(prefix, arrays, device):
+    return {k[len(prefix):]: torch.as_tensor(np.array(v), device=device)
+            for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def _optimizer_arrays(optimizer, dynamics):
+    """AdamW moments as arrays ``optimizer.<param name>.exp_avg|exp_avg_sq`` + steps dict."""
+    names = {id(p): n for n, p in dynamics.named_parameters()}
+    arrays, steps = {}, {}
+    for p in optimizer.param_groups[0]["params"]:
+        st = optimizer.state.get(p)
+        if not st:
+            continue
+        name = names[id(p)]
+        arrays[f"optimizer.{name}.exp_avg"] = st["exp_avg"].detach().cpu().numpy()
+        arrays[f"optimizer.{name}.exp_avg_sq"] = st["exp_avg_sq"].detach().cpu().numpy()
+        steps[name] = float(st["step"])
+    return arrays, steps
+
+
+def _load_optimizer(optimizer, saved, dynamics):
+    """Put AdamW moments saved by :func:`_optimizer_arrays` into ``optimizer`` (whose
+    hyper-parameters, e.g. lr and weight decay, are kept)."""
+    steps, arrays = saved
+    device = dynamics.device
+    state = {}
+    for i, (name, _) in enumerate(dynamics.named_parameters()):
+        if name in steps:
+            state[i] = {"step": torch.tensor(steps[name]),
+                        "exp_avg": torch.as_tensor(np.array(arrays[f"optimizer.{name}.exp_avg"]),
+                                                   device=device),
+                        "exp_avg_sq": torch.as_tensor(
+                            np.array(arrays[f"optimizer.{name}.exp_avg_sq"]), device=device)}
+    state_dict = optimizer.state_dict()
+    state_dict["state"] = state
+    optimizer.load_state_dict(state_dict)

@@ -1,0 +1,89 @@
+"""The pieces generalised for word-/char-LLA: the fused teacher-forced pass and M-step training
+with separate input (words) and target (z) sequences."""
+
+import numpy as np
+import pytest
+import torch
+
+from lla.nn.dynamics import START, Dynamics, WordEncoder, fused_log_theta
+from lla.nn.training import make_optimizer, sequence_loss, train_epoch
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """On 2 busy cores two torch threads made these tiny models 5-10x slower; restore after."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _word_dynamics(V=7, K=3, seed=0):
+    d = Dynamics(K, 5, 6, encoder=WordEncoder(V, 5))
+    d.reset_parameters(torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        for p in d.parameters():
+            p.mul_(3.0)
+    return d.eval()
+
+
+@pytest.mark.parametrize("recurrence", ["table", "torch"])
+def test_fused_pass_equals_one_forward_per_document(recurrence):
+    d = _word_dynamics()
+    rng = np.random.default_rng(0)
+    lengths = np.array([9, 0, 4, 13, 1, 6])
+    words = rng.integers(0, 7, lengths.sum())
+    ptr = np.concatenate([[0], np.cumsum(lengths)])
+    got = torch.full((lengths.sum(), 3), float("nan"))
+    seen = 0
+    # small batches / few slots and short windows: several batches (torch) or documents
+    # following each other in a slot (table), several windows with the state carried
+    for index, log_theta in fused_log_theta(d, words, lengths, batch_tokens=20, window=4,
+                                            max_docs=2, recurrence=recurrence):
+        keep = index >= 0
+        got[index[keep]] = log_theta[keep]
+        seen += int(keep.sum())
+    assert seen == lengths.sum()
+    for doc in range(len(lengths)):
+        w = torch.as_tensor(words[ptr[doc]:ptr[doc + 1]])
+        if len(w) == 0:
+            continue
+        with torch.no_grad():
+            ref, _ = d(torch.cat([torch.tensor([START]), w[:-1]])[None, :])
+        assert torch.allclose(got[ptr[doc]:ptr[doc + 1]], ref[0], atol=1e-5)
+
+
+def test_train_epoch_with_symbols_equal_to_z_is_topic_training():
+    rng = np.random.default_rng(1)
+    lengths = np.array([5, 8, 3, 7])
+    z = rng.integers(0, 3, lengths.sum())
+    results = []
+    for symbols in (None, z):
+        d = Dynamics(3, 4, 5).reset_parameters(torch.Generator().manual_seed(0))
+        opt = make_optimizer(d, 1e-2)
+        loss = train_epoch(d, opt, z, lengths, batch_size=2, bptt=3,
+                           rng=np.random.default_rng(0), generator=torch.Generator(),
+                           symbols=symbols)
+        results.append((loss, d.state_dict()))
+    assert results[0][0] == results[1][0]
+    assert all(torch.equal(results[0][1][k], results[1][1][k]) for k in results[0][1])
+
+
+def test_word_inputs_feed_the_lstm_and_z_are_the_targets():
+    """The loss of a model depends on the words fed in, and training on (words → z) lowers it."""
+    rng = np.random.default_rng(2)
+    lengths = np.array([12] * 8)
+    words = rng.integers(0, 7, lengths.sum())
+    z = np.concatenate([[0], words[:-1] % 3])            # z_t is a function of w_{t-1}
+    z[np.cumsum(lengths)[:-1]] = 0
+    d = _word_dynamics()
+    shuffled = rng.permutation(words)
+    assert sequence_loss(d, z, lengths, symbols=words) != sequence_loss(d, z, lengths,
+                                                                         symbols=shuffled)
+    before = sequence_loss(d, z, lengths, symbols=words)
+    opt = make_optimizer(d, 3e-2)
+    for epoch in range(15):
+        train_epoch(d, opt, z, lengths, batch_size=4, bptt=5, rng=np.random.default_rng(epoch),
+                    generator=torch.Generator(), symbols=words)
+    after = sequence_loss(d, z, lengths, symbols=words)
+    assert after < 0.3 * before

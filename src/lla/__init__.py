@@ -9,10 +9,15 @@ from ._version import __version__
 from .base import Model, load_model
 from .data import Corpus, Vocabulary
 from .errors import InputError, LlaError, NotFittedError, ParameterError
-from .models import DDLDA, LDA, Autoencoder, CharLSTM, TopicLLA, Unigram, WordLSTM
+from .models import LDA, TopicLLA, Unigram, DDLDA
+from .models import Autoencoder, CharLSTM, WordLSTM
+from .models import CharLLA, WordLLA
+from .models import IndependentLLA
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "Corpus", "Vocabulary", "Model", "load_model", "Unigram", "LDA", "TopicLLA", "DDLDA", "WordLSTM", "CharLSTM",
-           "Autoencoder",
+__all__ = ["DDLDA", "__version__", "Corpus", "Vocabulary", "Model", "load_model", "Unigram", "LDA", "TopicLLA",
            "LlaError", "InputError", "ParameterError", "NotFittedError"]
+__all__ += ["WordLSTM", "CharLSTM", "Autoencoder"]
+__all__ += ["WordLLA", "CharLLA"]
+__all__ += ["IndependentLLA"]

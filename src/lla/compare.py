@@ -40,12 +40,12 @@ class CompareSettings:
     show_progress: bool = None
 
 
-def _topic_lla(cls_name, independent=False):
+def _topic_lla(cls_name):
     def make(k, s):
         import lla
         cls = getattr(lla, cls_name)
         kwargs = dict(embedding_size=s.embedding_size, hidden_size=s.hidden_size,
-                      n_iter=0 if independent else s.sem_iter, init_lda_iter=s.lda_iter,
+                      n_iter=s.sem_iter, init_lda_iter=s.lda_iter,
                       device=s.device, random_state=s.seed, show_progress=s.show_progress)
         return cls(k, **{key: v for key, v in kwargs.items() if key in cls._param_names()})
     return make
@@ -83,7 +83,7 @@ MODELS = {
     "lda": (True, _lda),
     "ddlda": (True, _ddlda),
     "topic-lla": (True, _topic_lla("TopicLLA")),
-    "independent": (True, _topic_lla("TopicLLA", independent=True)),
+    "independent": (True, _topic_lla("IndependentLLA")),
     "word-lla": (True, _topic_lla("WordLLA")),
     "char-lla": (True, _topic_lla("CharLLA")),
     "word-lstm": (False, _lm("WordLSTM")),

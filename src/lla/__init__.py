@@ -9,15 +9,12 @@ from ._version import __version__
 from .base import Model, load_model
 from .data import Corpus, Vocabulary
 from .errors import InputError, LlaError, NotFittedError, ParameterError
-from .models import LDA, TopicLLA, Unigram, DDLDA
-from .models import Autoencoder, CharLSTM, WordLSTM
-from .models import CharLLA, WordLLA
-from .models import IndependentLLA
+from .models import (LDA, DDLDA, Autoencoder, CharLLA, CharLSTM, IndependentLLA, TopicLLA,
+                     Unigram, WordLLA, WordLSTM)
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["DDLDA", "__version__", "Corpus", "Vocabulary", "Model", "load_model", "Unigram", "LDA", "TopicLLA",
+__all__ = ["__version__", "Corpus", "Vocabulary", "Model", "load_model",
+           "Unigram", "LDA", "DDLDA", "TopicLLA", "IndependentLLA", "WordLLA", "CharLLA",
+           "WordLSTM", "CharLSTM", "Autoencoder",
            "LlaError", "InputError", "ParameterError", "NotFittedError"]
-__all__ += ["WordLSTM", "CharLSTM", "Autoencoder"]
-__all__ += ["WordLLA", "CharLLA"]
-__all__ += ["IndependentLLA"]

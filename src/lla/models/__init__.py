@@ -1,15 +1,13 @@
 """One module per model; importing this package registers every model for ``load_model``."""
 
-from .lda import LDA
-from .topic_lla import TopicLLA
-from .ddlda import DDLDA
-from .unigram import Unigram
-from .lstm_lm import CharLSTM, WordLSTM
 from .autoencoder import Autoencoder
-from .word_lla import CharLLA, WordLLA
+from .ddlda import DDLDA
 from .independent import IndependentLLA
+from .lda import LDA
+from .lstm_lm import CharLSTM, WordLSTM
+from .topic_lla import TopicLLA
+from .unigram import Unigram
+from .word_lla import CharLLA, WordLLA
 
-__all__ = ["DDLDA", "Unigram", "LDA", "TopicLLA"]
-__all__ += ["WordLSTM", "CharLSTM", "Autoencoder"]
-__all__ += ["WordLLA", "CharLLA"]
-__all__ += ["IndependentLLA"]
+__all__ = ["Autoencoder", "CharLLA", "CharLSTM", "DDLDA", "IndependentLLA", "LDA", "TopicLLA",
+           "Unigram", "WordLLA", "WordLSTM"]

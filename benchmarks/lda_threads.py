@@ -1,6 +1,7 @@
+"""Thread scaling of lla.LDA at K=100: python benchmarks/lda_threads.py CORPUS_DIR (results in docs/benchmarks.md)."""
 import sys
 import time, numpy as np, lla
-c = lla.Corpus.open('sys.argv[1]')
+c = lla.Corpus.open(sys.argv[1])
 for sampler in ("exact", "mh"):
     res = {}
     for T in (1, 2, 1, 2):

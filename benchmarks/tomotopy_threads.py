@@ -1,6 +1,7 @@
+"""Thread scaling of tomotopy at K=100: python benchmarks/tomotopy_threads.py CORPUS_DIR (results in docs/benchmarks.md)."""
 import sys
 import time, numpy as np, tomotopy as tp, lla
-c = lla.Corpus.open('sys.argv[1]')
+c = lla.Corpus.open(sys.argv[1])
 docs = [[str(t) for t in np.asarray(c.prefix(d))] for d in range(len(c))]
 for workers in (1, 2, 1, 2):
     m = tp.LDAModel(k=100, alpha=0.1, eta=0.01, seed=1)

@@ -109,6 +109,29 @@ class Model:
         return Path(path)
 
 
+class TopicWordMixin:
+    """``top_words`` and the vocabulary check shared by every model with a topic-word matrix
+    ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
+
+    def _check_vocab(self, corpus):
+        V = self.topic_word_.shape[1]
+        if corpus.n_types != V:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {V}", getattr(corpus, "path", None))
+
+    def top_words(self, k, n=10):
+        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
+        from .errors import ParameterError
+        self._check_fitted()
+        K = self.topic_word_.shape[0]
+        if not 0 <= int(k) < K:
+            raise ParameterError(f"topic {k} out of range [0, {K})")
+        row = self.topic_word_[int(k)]
+        idx = np.argsort(-row, kind="stable")[:max(0, min(int(n), row.size))]
+        types = getattr(self, "vocab_types_", None)
+        return [types[i] if types is not None else f"w{i}" for i in idx]
+
+
 def load_model(path):
     """Load a model saved by :meth:`Model.save` (any model type)."""
     from safetensors import SafetensorError

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .._progress import progress
-from ..base import Model, load_model
+from ..base import Model, TopicWordMixin, load_model
 from ..errors import InputError, ParameterError
 from ..inference.sem import (StepConfig, fit_lstm, log_phi_word_major, run_sem,
                              sequential_se_step, topic_counts, topic_word)
@@ -43,7 +43,7 @@ _RESUMABLE = {"n_iter", "show_progress", "checkpoint_dir", "device", "n_threads"
               "early_stopping", "patience", "validation_every", "validation_particles"}
 
 
-class LLABase(Model):
+class LLABase(TopicWordMixin, Model):
     """What every LLA variant shares (DESIGN §1, §2): LDA start, SEM loop, validation and early
     stopping, checkpoints and resume, save/load.  Subclasses set ``model_name``, store their
     hyper-parameters in ``__init__`` and provide the hooks below (the encoder, the SE-step, the
@@ -384,23 +384,7 @@ class LLABase(Model):
     def _log_phi(self):
         return log_phi_word_major(self.n_wk_, float(self.beta), self.dynamics_.device)
 
-    def _check_vocab(self, corpus):
-        V = self.n_wk_.shape[0]
-        if corpus.n_types != V:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {V}", getattr(corpus, "path", None))
-
     # -- interpretation -----------------------------------------------------------------------
-    def top_words(self, k, n=10):
-        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        self._check_fitted()
-        K = self.topic_word_.shape[0]
-        if not 0 <= int(k) < K:
-            raise ParameterError(f"topic {k} out of range [0, {K})")
-        row = self.topic_word_[int(k)]
-        idx = np.argsort(-row, kind="stable")[:max(0, min(int(n), row.size))]
-        return [self.vocab_types_[i] for i in idx]
-
     def n_parameters(self):
         """``dense``: the dynamics' parameters (encoder + x_0 + LSTM + W_p, b_p); ``nonzero``:
         nnz(n_wk); ``total``: their sum (DESIGN §1)."""

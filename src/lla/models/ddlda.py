@@ -17,7 +17,7 @@ import torch
 from .._kernels.ddlda import ddlda_sweep
 from .._kernels.rng import seeds_from
 from .._progress import progress
-from ..base import Model
+from ..base import Model, TopicWordMixin
 from ..errors import InputError, ParameterError
 
 KERNELS = ("exponential", "window")
@@ -80,7 +80,7 @@ class DDPrior:
         return self.theta(state)[0].numpy()
 
 
-class DDLDA(Model):
+class DDLDA(TopicWordMixin, Model):
     """Distance-dependent LDA (fixed-window / decay approximation).
 
     Parameters
@@ -169,9 +169,7 @@ class DDLDA(Model):
         """log p̂(w_t | w_<t) for every suffix token by the particle filter (S particles)."""
         from ..inference.particle_filter import particle_filter_log_prob
         self._check_fitted()
-        if len(corpus.vocab) != self.n_wk_.shape[0]:
-            raise InputError(f"corpus vocabulary has {len(corpus.vocab)} types, the model "
-                             f"{self.n_wk_.shape[0]}")
+        self._check_vocab(corpus)
         _, scoring_seed = self._seeds()
         generator = torch.Generator().manual_seed(int(scoring_seed.generate_state(1)[0]))
         log_phi_t = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
@@ -183,14 +181,6 @@ class DDLDA(Model):
             generator=generator, progress=bar)
         bar.close()
         return out
-
-    def top_words(self, k, n=10):
-        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        self._check_fitted()
-        if not 0 <= int(k) < self.topic_word_.shape[0]:
-            raise ParameterError(f"topic {k} out of range [0, {self.topic_word_.shape[0]})")
-        order = np.argsort(-self.topic_word_[int(k)], kind="stable")[:max(0, int(n))]
-        return [self.vocab_types_[i] for i in order]
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from .._progress import progress
-from ..base import Model
+from ..base import Model, TopicWordMixin
 from ..errors import InputError, NotFittedError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ DEFAULT_ALPHA = 0.1
 AUTO_EXACT_MAX_K = 200
 
 
-class LDA(Model):
+class LDA(TopicWordMixin, Model):
     """LDA, θ_d ~ Dir(α), φ_k ~ Dir(β), fitted by collapsed Gibbs sampling on the prefixes.
 
     Parameters
@@ -316,25 +316,7 @@ class LDA(Model):
         return gibbs.mixture_log_prob(words, doc_ptr, np.ascontiguousarray(theta),
                                       self._phi_word_major(), out)
 
-    def _check_vocab(self, corpus):
-        V = self.topic_word_.shape[1]
-        if corpus.n_types != V:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {V}", getattr(corpus, "path", None))
-
     # -- interpretation -----------------------------------------------------------------------
-    def top_words(self, k, n=10):
-        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        self._check_fitted()
-        K = self.topic_word_.shape[0]
-        if not 0 <= int(k) < K:
-            raise ParameterError(f"topic {k} out of range [0, {K})")
-        row = self.topic_word_[int(k)]
-        n = max(0, min(int(n), row.size))
-        idx = np.argsort(-row, kind="stable")[:n]
-        types = self.vocab_types_
-        return [types[i] if types is not None else f"w{i}" for i in idx]
-
     def n_parameters(self):
         """The convention of every lla model: ``dense`` = parameters stored densely (none for
         LDA: φ is its counts; per-document θ is inferred state, not a model parameter);

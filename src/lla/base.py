@@ -61,6 +61,12 @@ class Model:
         if getattr(self, self._fitted_attribute(), None) is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
+    def _check_n_types(self, corpus, V):
+        """One-line error if ``corpus`` does not have the V word types the model was trained on."""
+        if corpus.n_types != V:
+            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
+                             f"trained with V = {V}", getattr(corpus, "path", None))
+
     # -- evaluation ---------------------------------------------------------------------------
     def heldout_log_prob(self, corpus, **kwargs):  # pragma: no cover - interface
         raise NotImplementedError
@@ -114,10 +120,7 @@ class TopicWordMixin:
     ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
 
     def _check_vocab(self, corpus):
-        V = self.topic_word_.shape[1]
-        if corpus.n_types != V:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {V}", getattr(corpus, "path", None))
+        self._check_n_types(corpus, self.topic_word_.shape[1])
 
     def top_words(self, k, n=10):
         """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""

@@ -224,10 +224,7 @@ class Autoencoder(Model):
     # -- evaluation ---------------------------------------------------------------------------
     def _check_corpus(self, corpus):
         self._check_fitted()
-        if corpus.n_types != self.module_.n_types:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {self.module_.n_types}",
-                             getattr(corpus, "path", None))
+        self._check_n_types(corpus, self.module_.n_types)
 
     def heldout_log_prob(self, corpus):
         """log p(w_t | code of d's prefix) for every suffix token (document completion: the same

@@ -146,10 +146,7 @@ class _LSTMBase(Model):
     # -- evaluation ---------------------------------------------------------------------------
     def _check_corpus(self, corpus):
         self._check_fitted()
-        if corpus.n_types != self.module_.n_types:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {self.module_.n_types}",
-                             getattr(corpus, "path", None))
+        self._check_n_types(corpus, self.module_.n_types)
 
     def heldout_log_prob(self, corpus):
         """Exact full-softmax log p(w_t | w_<t) (natural log) for every suffix token, the LM

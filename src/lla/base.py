@@ -91,6 +91,12 @@ class Model:
         model size of the paper's Fig. 4); models may add more keys."""
         raise NotImplementedError
 
+    def _record_corpus(self, corpus):
+        """Remember where the training corpus lives (``corpus_path_``, saved with the model) so
+        that ``lla evaluate MODEL`` can score it without being told."""
+        path = getattr(corpus, "path", None)
+        self.corpus_path_ = None if path is None else str(Path(path).resolve())
+
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self):  # pragma: no cover - interface
         """Return (metadata: JSON-able dict, arrays: dict name -> numpy array)."""
@@ -106,7 +112,8 @@ class Model:
         metadata, arrays = self._get_state()
         doc = {"kind": "lla-model", "format_version": MODEL_FORMAT_VERSION,
                "lla_version": __version__, "model": self.model_name,
-               "params": self.get_params(), "state": metadata}
+               "params": self.get_params(), "state": metadata,
+               "corpus_path": getattr(self, "corpus_path_", None)}
         with atomic_directory(path, force=force) as tmp:
             save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},
                       str(tmp / "arrays.safetensors"))
@@ -163,6 +170,8 @@ def load_model(path):
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
     model = cls(**doc.get("params", {}))
     model._set_state(doc.get("state", {}), arrays)
+    if getattr(model, "corpus_path_", None) is None:
+        model.corpus_path_ = doc.get("corpus_path")
     return model
 
 

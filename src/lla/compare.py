@@ -33,7 +33,11 @@ class CompareSettings:
     hidden_size: int = 128
     lda_iter: int = 200          # LDA / ddLDA sweeps, and LLA's LDA initialisation
     sem_iter: int = 10           # SEM iterations of the LLA variants
-    lstm_epochs: int = 5         # epochs of the LSTM language models and the autoencoder
+    init_lstm_epochs: int = 10   # LLA: LSTM epochs on LDA's assignments (iteration 0)
+    lstm_epochs_per_iter: int = 2  # LLA: LSTM epochs per SEM iteration
+    batch_size: int = 32         # LLA: documents per LSTM minibatch
+    lstm_epochs: int = 5         # (maximum) epochs of the LSTM language models and autoencoder
+    lm_validation: bool = True   # LMs/autoencoder: early stopping on a split of the prefixes
     n_particles: int = 16        # S of the particle filters (topic-LLA, ddLDA, independent)
     seed: int = 0
     device: str = "cpu"
@@ -46,6 +50,8 @@ def _topic_lla(cls_name):
         cls = getattr(lla, cls_name)
         kwargs = dict(embedding_size=s.embedding_size, hidden_size=s.hidden_size,
                       n_iter=s.sem_iter, init_lda_iter=s.lda_iter,
+                      init_lstm_epochs=s.init_lstm_epochs,
+                      lstm_epochs_per_iter=s.lstm_epochs_per_iter, batch_size=s.batch_size,
                       device=s.device, random_state=s.seed, show_progress=s.show_progress)
         return cls(k, **{key: v for key, v in kwargs.items() if key in cls._param_names()})
     return make
@@ -66,10 +72,17 @@ def _lm(cls_name):
         import lla
         cls = getattr(lla, cls_name)
         kwargs = dict(embedding_size=s.embedding_size, hidden_size=s.hidden_size,
-                      n_epochs=s.lstm_epochs, device=s.device, random_state=s.seed,
-                      show_progress=s.show_progress)
+                      n_epochs=s.lstm_epochs, validation=s.lm_validation, device=s.device,
+                      random_state=s.seed, show_progress=s.show_progress)
         return cls(**{key: v for key, v in kwargs.items() if key in cls._param_names()})
     return make
+
+
+def _autoencoder(_, s):
+    """The autoencoder keeps its own defaults (code 50, up to 200 cheap epochs with early
+    stopping on a split of the prefixes): the LSTMs' epoch budget would leave it unfitted."""
+    from .models import Autoencoder
+    return Autoencoder(device=s.device, random_state=s.seed, show_progress=s.show_progress)
 
 
 def _unigram(_, s):
@@ -88,7 +101,7 @@ MODELS = {
     "char-lla": (True, _topic_lla("CharLLA")),
     "word-lstm": (False, _lm("WordLSTM")),
     "char-lstm": (False, _lm("CharLSTM")),
-    "autoencoder": (False, _lm("Autoencoder")),
+    "autoencoder": (False, _autoencoder),
 }
 DEFAULT_MODELS = ("unigram", "lda", "ddlda", "topic-lla", "word-lla", "char-lla", "word-lstm",
                   "char-lstm", "autoencoder", "independent")

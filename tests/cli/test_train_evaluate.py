@@ -86,3 +86,49 @@ def test_unknown_model_choice_is_a_usage_error(corpus_dir, tmp_path):
                            "nope", "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+_SMALL_LLA = ["--topics", "3", "--hidden", "8", "--embedding", "8", "--init-lda-iterations", "5",
+              "--init-lstm-epochs", "1", "--lstm-epochs", "1", "--threads", "1"]
+
+
+@pytest.mark.parametrize("model, extra, unit", [
+    ("unigram", [], None),
+    ("ddlda", ["--topics", "3", "--iterations", "4", "--width", "3", "--particles", "2"],
+     None),
+    ("topic-lla", _SMALL_LLA + ["--iterations", "1"], "1 SEM iterations"),
+    ("word-lla", _SMALL_LLA + ["--iterations", "1"], "1 SEM iterations"),
+    ("independent", _SMALL_LLA, None),
+    ("word-lstm", ["--hidden", "8", "--embedding", "8", "--epochs", "2"], "best epoch"),
+    ("char-lstm", ["--hidden", "8", "--embedding", "8", "--epochs", "1"], "best epoch"),
+    ("autoencoder", ["--epochs", "3", "--code-size", "4"], "best epoch"),
+])
+def test_train_every_model_then_evaluate(model, extra, unit, corpus_dir, tmp_path, capsys):
+    out = tmp_path / model
+    assert main(["train", str(corpus_dir), "--model", model, "--seed", "1", "--no-progress",
+                 "--out", str(out)] + extra) == 0
+    summary = capsys.readouterr().out
+    assert f"trained {model}" in summary and (unit is None or unit in summary)
+    assert "sweeps" not in summary or model in ("lda", "ddlda")
+    loaded = load_model(out)
+    assert loaded.model_name == model
+    assert main(["evaluate", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert np.isfinite(result["perplexity"]) and result["perplexity"] > 1
+
+
+def test_defaults_of_iterations_depend_on_the_model():
+    from lla.cli.train import MODELS
+    from lla.cli.main import build_parser
+    parser = build_parser()
+    args = parser.parse_args(["train", "c", "--out", "o", "--model", "topic-lla"])
+    assert MODELS["topic-lla"](args).n_iter == 10
+    args = parser.parse_args(["train", "c", "--out", "o", "--model", "lda"])
+    assert MODELS["lda"](args).n_iter == 200
+
+
+def test_independent_learner_refuses_iterations(corpus_dir, tmp_path, capsys):
+    assert main(["train", str(corpus_dir), "--model", "independent", "--iterations", "3",
+                 "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--iterations" in err

@@ -28,8 +28,19 @@ def add_parser(subparsers):
                    help="LDA / ddLDA sweeps and LLA's LDA initialisation (default 200)")
     p.add_argument("--sem-iterations", type=int, default=10, metavar="N",
                    help="SEM iterations of the LLA variants (default 10)")
+    p.add_argument("--init-lstm-epochs", type=int, default=10, metavar="N",
+                   help="LLA: LSTM epochs on LDA's assignments before SEM (default 10)")
+    p.add_argument("--lstm-epochs", type=int, default=2, metavar="N",
+                   help="LLA: LSTM epochs per SEM iteration (default 2)")
+    p.add_argument("--batch-size", type=int, default=32, metavar="B",
+                   help="LLA: documents per LSTM minibatch (default 32; larger is faster on "
+                        "long documents)")
     p.add_argument("--epochs", type=int, default=5, metavar="N",
-                   help="epochs of the LSTM language models and the autoencoder (default 5)")
+                   help="maximum epochs of the LSTM language models and the autoencoder "
+                        "(default 5)")
+    p.add_argument("--no-lm-validation", dest="lm_validation", action="store_false",
+                   help="LSTM LMs and autoencoder: train exactly --epochs epochs on the whole "
+                        "prefixes instead of early stopping on a validation split of them")
     p.add_argument("--particles", type=int, default=16, metavar="S",
                    help="particles for particle-filter scoring (default 16)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -55,7 +66,10 @@ def run(args):
     settings = CompareSettings(topics=_int_list(args.topics, "--topics"),
                                embedding_size=args.embedding, hidden_size=args.hidden,
                                lda_iter=args.lda_iterations, sem_iter=args.sem_iterations,
-                               lstm_epochs=args.epochs, n_particles=args.particles,
+                               init_lstm_epochs=args.init_lstm_epochs,
+                               lstm_epochs_per_iter=args.lstm_epochs,
+                               batch_size=args.batch_size, lstm_epochs=args.epochs,
+                               lm_validation=args.lm_validation, n_particles=args.particles,
                                seed=args.seed, device=args.device, show_progress=args.progress)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     command = "lla " + " ".join(shlex.quote(a) for a in args.argv)

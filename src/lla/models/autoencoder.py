@@ -153,6 +153,7 @@ class Autoencoder(Model):
         """Train on the prefixes of ``corpus``.  Sets ``module_``, ``history_``,
         ``n_epochs_trained_``."""
         self._validate()
+        self._record_corpus(corpus)
         if corpus.n_types < 2 or corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
         search_ss, refit_ss = self._seed_sequence().spawn(2)

@@ -131,6 +131,7 @@ class DDLDA(TopicWordMixin, Model):
 
     def fit(self, corpus, *, show_progress=None):
         self._validate()
+        self._record_corpus(corpus)
         if corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens")
         words = np.concatenate([np.asarray(corpus.prefix(d)) for d in range(len(corpus))])

@@ -87,6 +87,7 @@ class _LSTMBase(Model):
         """Train on the prefixes of ``corpus`` (see the module docstring).  Sets ``module_``,
         ``history_`` (per-epoch statistics of every stage) and ``n_epochs_trained_``."""
         self._validate()
+        self._record_corpus(corpus)
         V = corpus.n_types
         if V < 2 or corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))

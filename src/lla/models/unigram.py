@@ -23,6 +23,7 @@ class Unigram(Model):
     def fit(self, corpus):
         if not self.smoothing >= 0:
             raise ParameterError(f"smoothing must be >= 0, got {self.smoothing}")
+        self._record_corpus(corpus)
         counts = corpus.prefix_counts().astype(np.float64) + self.smoothing
         if counts.sum() <= 0:
             raise ParameterError("the corpus has no training tokens and smoothing is 0")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ._atomic import atomic_write_text
 from .errors import ParameterError
+from .evaluation.perplexity import is_event_corpus
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +125,6 @@ def plan_runs(models, topics):
     return runs
 
 
-def is_event_corpus(corpus):
-    """User data (event logs): report HR@10 and MRR as well (BENCHMARKS.md)."""
-    return corpus.meta.get("options", {}).get("format") in ("events", "movielens")
-
-
 def run_one(run, model_name, k, corpus, out_dir, settings):
     """Train, save and score one run; returns its result dict (reads it back if done)."""
     from .evaluation import evaluate
@@ -143,25 +139,11 @@ def run_one(run, model_name, k, corpus, out_dir, settings):
     model.fit(corpus)
     train_seconds = time.perf_counter() - start
     model.save(run_dir / "model", force=True)
-    score_kwargs = {}
-    if "n_particles" in _score_params(model):
-        score_kwargs["n_particles"] = settings.n_particles
-    ranking = is_event_corpus(corpus) and _can_rank(model)
-    result = evaluate(model, corpus, ranking=ranking, **score_kwargs)
+    result = evaluate(model, corpus, ranking="auto", n_particles=settings.n_particles)
     result.update(run=run, model=model_name, topics=k, train_seconds=train_seconds,
                   params=_jsonable(model.get_params()))
     atomic_write_text(result_path, json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
-
-
-def _score_params(model):
-    import inspect
-    return inspect.signature(model.heldout_log_prob).parameters
-
-
-def _can_rank(model):
-    from .base import Model
-    return type(model).heldout_ranks is not Model.heldout_ranks
 
 
 def _jsonable(d):

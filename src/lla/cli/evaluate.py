@@ -11,6 +11,11 @@ def add_parser(subparsers):
     p.add_argument("model", metavar="DIR", help="model directory (from `lla train`)")
     p.add_argument("corpus", metavar="CORPUS", nargs="?",
                    help="corpus directory (default: the training corpus recorded in the model)")
+    p.add_argument("--particles", type=int, metavar="S",
+                   help="particles of the particle filter (topic-lla, independent, ddlda; "
+                        "default: the model's own); ignored by models scored exactly")
+    p.add_argument("--no-ranking", dest="ranking", action="store_false", default="auto",
+                   help="skip HR@10 / MRR (computed by default on event data)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 
@@ -27,7 +32,10 @@ def run(args):
         raise InputError("no CORPUS given and the model does not record its training corpus",
                          args.model)
     corpus = Corpus.open(path)
-    result = evaluate(model, corpus)
+    if args.particles is not None and args.particles < 1:
+        from ..errors import ParameterError
+        raise ParameterError(f"--particles must be >= 1, got {args.particles}")
+    result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles)
     result["corpus"] = str(corpus.path)
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
@@ -40,5 +48,10 @@ def run(args):
     for key in ("dense", "nonzero", "total"):
         if key in params:
             print(f"  {'parameters, ' + key:<22} {params[key]:>14,}")
+    if "n_particles" in result:
+        print(f"  {'particles (S)':<22} {result['n_particles']:>14,}")
+    for key in ("hr@10", "mrr"):
+        if key in result:
+            print(f"  {key.upper():<22} {result[key]:>14.4f}")
     print(f"  {'scoring seconds':<22} {result['scoring_seconds']:>14,.2f}")
     return 0

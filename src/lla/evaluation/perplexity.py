@@ -25,10 +25,30 @@ def perplexity(log_probs):
     return float(math.exp(-log_probs.sum() / log_probs.size))
 
 
-def evaluate(model, corpus, *, ranking=False, **score_kwargs):
+def is_event_corpus(corpus):
+    """User data (event logs): the protocol reports HR@10 and MRR too (BENCHMARKS.md)."""
+    return (getattr(corpus, "meta", None) or {}).get("options", {}).get("format") in (
+        "events", "movielens")
+
+
+def can_rank(model):
+    """Whether ``model`` implements ``heldout_ranks`` (the particle-filter models do not)."""
+    from ..base import Model
+    return type(model).heldout_ranks is not Model.heldout_ranks
+
+
+def evaluate(model, corpus, *, ranking="auto", n_particles=None, **score_kwargs):
     """Score ``model`` on ``corpus``'s suffixes.  Returns a JSON-able dict: perplexity,
     log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds; with
-    ``ranking=True`` (user data) also ``hr@10`` and ``mrr`` from ``model.heldout_ranks``."""
+    ranking (``True``, or ``"auto"`` = event data and a model that can rank) also ``hr@10``
+    and ``mrr`` from ``model.heldout_ranks``.  ``n_particles`` (S) goes to the models scored by
+    a particle filter and is ignored by the others (their scoring is exact)."""
+    import inspect
+    if n_particles is not None and "n_particles" in inspect.signature(
+            model.heldout_log_prob).parameters:
+        score_kwargs["n_particles"] = int(n_particles)
+    if ranking == "auto":
+        ranking = is_event_corpus(corpus) and can_rank(model)
     start = time.perf_counter()
     log_probs = model.heldout_log_prob(corpus, **score_kwargs)
     seconds = time.perf_counter() - start

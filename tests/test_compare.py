@@ -81,12 +81,15 @@ def test_cli_compare_every_model_on_event_data(tmp_path, capsys):
     corpus = Corpus.open(tmp_path / "corpus")
     for run, r in runs.items():
         assert np.isfinite(r["perplexity"]) and r["train_seconds"] >= 0
+        assert 0 <= r["hr@10"] <= 1 and 0 < r["mrr"] <= 1, run   # every model ranks
         assert f"| {run} | {r['perplexity']:.1f} |" in md
         assert main(["evaluate", str(out / "runs" / run / "model"), "--json",
                      "--particles", "2"]) == 0
         again = json.loads(capsys.readouterr().out)
         assert again["perplexity"] == pytest.approx(r["perplexity"], rel=1e-9), run
         assert again["heldout_tokens"] == corpus.n_suffix_tokens
+        assert again["hr@10"] == pytest.approx(r["hr@10"]) and again["mrr"] == pytest.approx(
+            r["mrr"]), run
     # joint SEM and the independent learner start from the same LDA and LSTM
     assert runs["topic-lla-K3"]["params"]["init_lda_iter"] == runs["independent-K3"]["params"][
         "init_lda_iter"]

@@ -60,3 +60,71 @@ def test_own_generator_makes_scoring_reproducible_and_doc_topic_sums(tiny):
         n_particles=8, generator=torch.Generator().manual_seed(9), return_doc_topic=True)
     assert np.array_equal(lp, a)
     assert dt.shape == (5, 3) and np.allclose(dt.sum(axis=1), 3.0, atol=1e-5)
+
+
+def _exact_predictive(tiny, words, t):
+    """p(v | w_<t) for every type v (V,), by enumeration."""
+    V = tiny.topic_word.shape[1]
+    return np.array([np.exp(exact_log_prob(tiny.theta, tiny.topic_word,
+                                           np.append(words[:t], v), score_from=t)[0])
+                     for v in range(V)])
+
+
+def test_ranks_agree_with_exact_predictive_ranking(tiny):
+    from lla.evaluation import rank_of_true
+    score_from = 3
+    exact_probs = np.array([_exact_predictive(tiny, WORDS, t) for t in range(score_from, 7)])
+    exact_ranks = rank_of_true(exact_probs, WORDS[score_from:])
+    lp, ranks = particle_filter_log_prob(
+        tiny.dynamics.stepper(), tiny.log_phi_t, WORDS, [7], [score_from], n_particles=20000,
+        generator=torch.Generator().manual_seed(3), return_ranks=True)
+    assert ranks.dtype == np.int64 and ranks.shape == lp.shape == (4,)
+    # where the true type's probability is clearly separated from every other type's, the
+    # particle approximation must rank it exactly like the exact predictive
+    true_p = exact_probs[np.arange(4), WORDS[score_from:]]
+    gaps = np.abs(exact_probs - true_p[:, None]) / true_p[:, None]
+    gaps[np.arange(4), WORDS[score_from:]] = np.inf
+    clear = gaps.min(axis=1) > 0.05
+    assert clear.sum() >= 2
+    assert np.array_equal(ranks[clear], exact_ranks[clear])
+    assert np.all((ranks >= 1) & (ranks <= tiny.topic_word.shape[1]))
+
+
+def test_ranks_use_the_scored_predictive_when_dynamics_ignore_topics():
+    """A prior whose θ does not depend on z: p̂(v) = θ·φ_v exactly, so the ranks must equal
+    rank_of_true on θφ and the log-probabilities log θφ_w."""
+    from lla.evaluation import rank_of_true
+
+    class FixedPrior:
+        device = torch.device("cpu")
+        n_topics = 3
+
+        def __init__(self, theta):
+            self.log_theta_row = torch.log(torch.as_tensor(theta, dtype=torch.float32))
+
+        def initial_state(self, n):
+            return torch.zeros(n, 1)
+
+        def reset(self, state, starts):
+            return state
+
+        def log_theta(self, state):
+            return self.log_theta_row.expand(state.shape[0], 3)
+
+        def advance(self, state, z):
+            return state
+
+        def select(self, state, rows):
+            return state[rows]
+
+    rng = np.random.default_rng(0)
+    theta = np.array([0.6, 0.3, 0.1])
+    phi = rng.dirichlet(np.full(9, 0.3), size=3)
+    words = rng.integers(0, 9, 12)
+    lp, ranks = particle_filter_log_prob(
+        FixedPrior(theta), torch.as_tensor(np.log(phi.T), dtype=torch.float32), words, [6, 6],
+        [2, 4], n_particles=5, generator=torch.Generator().manual_seed(0), return_ranks=True)
+    probs = theta @ phi
+    scored = np.r_[words[2:6], words[10:12]]
+    assert np.array_equal(ranks, rank_of_true(np.tile(probs, (6, 1)), scored))
+    assert np.allclose(lp, np.log(probs[scored]), atol=1e-5)

@@ -107,6 +107,16 @@ def test_perplexity_agrees_with_independent_numpy_computation(planted, fitted):
     assert fitted.perplexity(corpus) < lla.Unigram().fit(corpus).perplexity(corpus)
 
 
+def test_ranks_agree_with_brute_force_over_the_vocabulary(planted, fitted):
+    from lla.evaluation import rank_of_true
+    corpus, _, _ = planted
+    theta, phi = fitted.doc_topic_, fitted.topic_word_
+    brute = np.concatenate([rank_of_true(np.tile(theta[d] @ phi, (len(corpus.suffix(d)), 1)),
+                                         np.asarray(corpus.suffix(d)))
+                            for d in range(len(corpus))])
+    np.testing.assert_array_equal(fitted.heldout_ranks(corpus), brute)
+
+
 def test_other_corpus_is_folded_in_and_training_corpus_is_not(planted, fitted):
     corpus, _, _ = planted
     fitted_ppl = fitted.perplexity(corpus)

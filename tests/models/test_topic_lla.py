@@ -54,6 +54,12 @@ def test_save_load_same_perplexity_and_interface(small, tmp_path):
     n = m.n_parameters()
     assert n["dense"] == 3 * 8 + 8 + 4 * 12 * (8 + 12) + 8 * 12 + 3 * 12 + 3
     assert n["nonzero"] == np.count_nonzero(m.n_wk_) and n["total"] == n["dense"] + n["nonzero"]
+    # ranks come from the same filter run as the scores: deterministic, within [1, V], and
+    # identical after save -> load
+    ranks = m.heldout_ranks(small.corpus, n_particles=8)
+    assert ranks.shape == (small.corpus.n_suffix_tokens,) and ranks.min() >= 1
+    assert ranks.max() <= small.corpus.n_types
+    assert np.array_equal(loaded.heldout_ranks(small.corpus, n_particles=8), ranks)
     theta = m.transform(small.corpus)
     assert theta.shape == (60, 3) and np.allclose(theta.sum(axis=1), 1.0)
     assert m.topic_word_.shape == (3, 60) and np.allclose(m.topic_word_.sum(axis=1), 1.0)

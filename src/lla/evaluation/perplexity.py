@@ -32,7 +32,8 @@ def is_event_corpus(corpus):
 
 
 def can_rank(model):
-    """Whether ``model`` implements ``heldout_ranks`` (the particle-filter models do not)."""
+    """Whether ``model`` implements ``heldout_ranks`` (every built-in model does; a user's
+    model may not)."""
     from ..base import Model
     return type(model).heldout_ranks is not Model.heldout_ranks
 

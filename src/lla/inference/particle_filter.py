@@ -36,7 +36,8 @@ def particle_filter_log_prob(*args, **kwargs):
 
 @torch.no_grad()
 def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, n_particles=16,
-                             generator, n_slots=64, progress=None, return_doc_topic=False):
+                             generator, n_slots=64, progress=None, return_doc_topic=False,
+                              return_ranks=False):
     """log p̂(w_t | w_<t) for every position t ≥ score_from[d] of every document.
 
     Parameters
@@ -54,11 +55,16 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
     progress : optional tqdm-like object, ``update(n)`` with tokens done
     return_doc_topic : also return float64 (n_docs, K): Σ over positions t < score_from[d] of
         the filtered posterior p(z_t = k | w_≤t), i.e. the expected topic counts of the prefix
+    return_ranks : also return int64 ranks, aligned with the log-probabilities: the rank of the
+        true w_t among all V types under the same predictive p̂(v | w_<t) = θ̄_t · φ_v with
+        θ̄_t = Σ_s W_s θ^s_t (1 = first; ties count against the true type, as in
+        :func:`lla.evaluation.rank_of_true`).  Costs a (slots, K) × (K, V) product per step.
 
     Returns
     -------
     float64 numpy array (Σ_d N_d − score_from[d],): natural-log predictive probabilities,
-    documents in order, positions in order (and the doc-topic array if asked).
+    documents in order, positions in order; then the doc-topic array and / or the ranks if
+    asked (in that order).
     """
     device = prior.device
     S = int(n_particles)
@@ -73,9 +79,16 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
     n_out = int(out_offsets[-1])
     K = prior.n_topics
     doc_topic = torch.zeros(n_docs + 1, K, dtype=torch.float64, device=device)
+    ranks = torch.zeros(n_out + 1, dtype=torch.int64, device=device)
+
+    def results(out_array):
+        extra = ([doc_topic[:n_docs].cpu().numpy()] if return_doc_topic else []) + \
+                ([ranks[:n_out].cpu().numpy()] if return_ranks else [])
+        return (out_array, *extra) if extra else out_array
+
     if int(lengths.sum()) == 0:
-        out = np.zeros(n_out)
-        return (out, doc_topic[:n_docs].cpu().numpy()) if return_doc_topic else out
+        return results(np.zeros(n_out))
+    phi_kv = torch.exp(log_phi_t).T.contiguous() if return_ranks else None  # φ (K, V)
 
     sched = pack(lengths, n_slots)
     B = sched.n_slots
@@ -111,6 +124,11 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
         log_ps = torch.logsumexp(lp, dim=2)                               # log p(w_t | z^s_<t)
         log_pred = torch.logsumexp(log_w + log_ps, dim=1)                 # (B,)
         out[out_idx[s]] = log_pred.to(torch.float64)
+        if return_ranks:
+            theta_bar = (torch.exp(log_w)[:, :, None] * torch.exp(log_theta)).sum(dim=1)
+            scores = theta_bar @ phi_kv                                      # (B, V)
+            target = scores.gather(1, tok[idx.clamp(min=0)][:, None])
+            ranks[out_idx[s]] = 1 + (scores > target).sum(dim=1)
         u = torch.rand(R, generator=generator, device=device)
         z, probs = categorical(lp.reshape(R, K), u)
         state = prior.advance(state, z)
@@ -133,10 +151,7 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
             if (s & 63) == 63 or s == sched.n_steps - 1:
                 progress.update(done)
                 done = 0
-    result = out[:n_out].cpu().numpy()
-    if return_doc_topic:
-        return result, doc_topic[:n_docs].cpu().numpy()
-    return result
+    return results(out[:n_out].cpu().numpy())
 
 
 def exact_log_prob(theta_fn, topic_word, words, score_from=0):

@@ -166,8 +166,7 @@ class DDLDA(TopicWordMixin, Model):
         return DDPrior(self.n_topics, self.alpha,
                        decay_weights(self.kernel, int(self.width), float(self.decay)), device)
 
-    def heldout_log_prob(self, corpus, n_particles=None, show_progress=None):
-        """log p̂(w_t | w_<t) for every suffix token by the particle filter (S particles)."""
+    def _filter(self, corpus, n_particles, show_progress, return_ranks=False):
         from ..inference.particle_filter import particle_filter_log_prob
         self._check_fitted()
         self._check_vocab(corpus)
@@ -176,12 +175,22 @@ class DDLDA(TopicWordMixin, Model):
         log_phi_t = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
         bar = progress(total=corpus.n_tokens, desc="ddLDA scoring", unit="tok",
                        enabled=show_progress)
-        out = particle_filter_log_prob(
-            self._prior(), log_phi_t, np.asarray(corpus.tokens), corpus.doc_lengths,
-            corpus.prefix_lengths, n_particles=int(n_particles or self.n_particles),
-            generator=generator, progress=bar)
-        bar.close()
-        return out
+        try:
+            return particle_filter_log_prob(
+                self._prior(), log_phi_t, np.asarray(corpus.tokens), corpus.doc_lengths,
+                corpus.prefix_lengths, n_particles=int(n_particles or self.n_particles),
+                generator=generator, progress=bar, return_ranks=return_ranks)
+        finally:
+            bar.close()
+
+    def heldout_log_prob(self, corpus, n_particles=None, show_progress=None):
+        """log p̂(w_t | w_<t) for every suffix token by the particle filter (S particles)."""
+        return self._filter(corpus, n_particles, show_progress)
+
+    def heldout_ranks(self, corpus, n_particles=None, show_progress=None):
+        """Rank (1 = first) of every suffix token among all V types under the filter's
+        predictive (same run and stream as :meth:`heldout_log_prob`)."""
+        return self._filter(corpus, n_particles, show_progress, return_ranks=True)[1]
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))

@@ -294,27 +294,48 @@ class LDA(TopicWordMixin, Model):
             words = words.astype(np.int32)
         return self._fold_in(words, doc_ptr)
 
-    def heldout_log_prob(self, corpus, *, fold_in=None):
-        """log p(w_t | θ_d, φ) = log Σ_k θ_dk φ_k,w_t for every suffix token (DESIGN §3,
-        document completion), documents in order.  θ_d comes from the prefix only: the fitted
-        (averaged) θ for the training corpus, Gibbs fold-in with φ fixed otherwise; the suffix
-        never updates θ_d.  ``fold_in=True`` forces fold-in, ``False`` forbids it."""
-        from .._kernels import gibbs
+    def _heldout_theta(self, corpus, fold_in):
+        """θ_d (D, K) of the prefixes: fitted (averaged) for the training corpus, Gibbs fold-in
+        with φ fixed otherwise."""
         self._check_fitted()
         self._check_vocab(corpus)
         if fold_in is None:
             fold_in = corpus_fingerprint(corpus) != self.fingerprint_
         if fold_in:
             words, doc_ptr, _ = _prefix_arrays(corpus)
-            theta = self._fold_in(words, doc_ptr)
-        else:
-            if corpus_fingerprint(corpus) != self.fingerprint_:
-                raise InputError("fold_in=False but this is not the training corpus", corpus.path)
-            theta = self.doc_topic_
+            return self._fold_in(words, doc_ptr)
+        if corpus_fingerprint(corpus) != self.fingerprint_:
+            raise InputError("fold_in=False but this is not the training corpus", corpus.path)
+        return self.doc_topic_
+
+    def heldout_log_prob(self, corpus, *, fold_in=None):
+        """log p(w_t | θ_d, φ) = log Σ_k θ_dk φ_k,w_t for every suffix token (DESIGN §3,
+        document completion), documents in order.  θ_d comes from the prefix only: the fitted
+        (averaged) θ for the training corpus, Gibbs fold-in with φ fixed otherwise; the suffix
+        never updates θ_d.  ``fold_in=True`` forces fold-in, ``False`` forbids it."""
+        from .._kernels import gibbs
+        theta = self._heldout_theta(corpus, fold_in)
         words, doc_ptr = _suffix_arrays(corpus)
         out = np.empty(len(words), dtype=np.float64)
         return gibbs.mixture_log_prob(words, doc_ptr, np.ascontiguousarray(theta),
                                       self._phi_word_major(), out)
+
+    def heldout_ranks(self, corpus, *, fold_in=None):
+        """Rank (1 = first) of every suffix token among all V types under the same predictive
+        p(v | d) = Σ_k θ_dk φ_kv as :meth:`heldout_log_prob` (HR@10, MRR on user data)."""
+        theta = self._heldout_theta(corpus, fold_in)
+        words, doc_ptr = _suffix_arrays(corpus)
+        phi_wk = self._phi_word_major()
+        ranks = np.empty(len(words), dtype=np.int64)
+        for d in range(len(doc_ptr) - 1):
+            lo, hi = doc_ptr[d], doc_ptr[d + 1]
+            if hi > lo:
+                scores = phi_wk @ theta[d]                       # (V,)
+                ordered = np.sort(scores)
+                # 1 + #{v : p(v) > p(true)}
+                ranks[lo:hi] = 1 + len(scores) - np.searchsorted(ordered, scores[words[lo:hi]],
+                                                                 side="right")
+        return ranks
 
     # -- interpretation -----------------------------------------------------------------------
     def n_parameters(self):

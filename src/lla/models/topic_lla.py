@@ -149,7 +149,8 @@ class TopicLLA(LLABase):
         return params
 
     # -- scoring ------------------------------------------------------------------------------
-    def _score(self, corpus, n_particles, stream_key, return_doc_topic=False, batch_docs=None):
+    def _score(self, corpus, n_particles, stream_key, return_doc_topic=False, batch_docs=None,
+               return_ranks=False):
         lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
         S = int(n_particles)
         slots = batch_docs or max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
@@ -160,7 +161,7 @@ class TopicLLA(LLABase):
                 self.dynamics_.stepper(), self._log_phi(), np.asarray(corpus.tokens), lengths,
                 np.asarray(corpus.prefix_lengths), n_particles=S,
                 generator=self._torch_generator(*stream_key), n_slots=slots, progress=bar,
-                return_doc_topic=return_doc_topic)
+                return_doc_topic=return_doc_topic, return_ranks=return_ranks)
         finally:
             bar.close()
 
@@ -171,6 +172,15 @@ class TopicLLA(LLABase):
         self._check_fitted()
         self._check_vocab(corpus)
         return self._score(corpus, n_particles, (_SCORE,), batch_docs=batch_docs)
+
+    def heldout_ranks(self, corpus, *, n_particles=16, batch_docs=None):
+        """Rank (1 = first) of every suffix token among all V types under the particle filter's
+        predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v — the same filter run, with the same
+        stream, as :meth:`heldout_log_prob` (HR@10 and MRR on user data)."""
+        self._check_fitted()
+        self._check_vocab(corpus)
+        return self._score(corpus, n_particles, (_SCORE,), batch_docs=batch_docs,
+                           return_ranks=True)[1]
 
     def transform(self, corpus, *, n_particles=16):
         """Topic proportions of every document's prefix, (D, K) float64: the expected topic

@@ -1,6 +1,8 @@
 """Thread scaling of lla.LDA at K=100: python benchmarks/lda_threads.py CORPUS_DIR (results in docs/benchmarks.md)."""
 import sys
-import time, numpy as np, lla
+import time
+
+import lla
 c = lla.Corpus.open(sys.argv[1])
 for sampler in ("exact", "mh"):
     res = {}

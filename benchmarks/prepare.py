@@ -10,7 +10,6 @@ Runs `lla prepare` in a fresh subprocess per corpus (so peak RSS is that process
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import time

@@ -19,32 +19,11 @@ import numpy as np
 import torch
 
 from lla import LDA, Corpus, TopicLLA, Unigram
-from lla.evaluation import perplexity
 from lla.inference.sem import StepConfig, auto_slots, fit_lstm, log_phi_word_major
 from lla.inference.se_step import se_step
 from lla.models.lda import _prefix_arrays
 
-
-def lstm_forward_tokens_per_second(K, E, H, words_lengths, device, repeats=2):
-    """Teacher-forced torch.nn.LSTM forward + K-way softmax over the same tokens (no grad)."""
-    lengths = words_lengths
-    emb = torch.nn.Embedding(K + 1, E).to(device)
-    lstm = torch.nn.LSTM(E, H, batch_first=True).to(device)
-    proj = torch.nn.Linear(H, K).to(device)
-    order = np.argsort(-lengths)
-    n = int(lengths.sum())
-    best = float("inf")
-    with torch.no_grad():
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for i in range(0, len(order), 64):
-                docs = order[i:i + 64]
-                L = int(lengths[docs].max())
-                x = torch.zeros(len(docs), L, dtype=torch.int64, device=device)
-                out, _ = lstm(emb(x))
-                torch.log_softmax(proj(out), dim=-1)
-            best = min(best, time.perf_counter() - start)
-    return n / best
+from _common import lstm_forward_tokens_per_second
 
 
 def main(argv=None):
@@ -65,7 +44,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--score-every", type=int, default=1)
-    ap.add_argument("--skip-independent", action="store_true")
+    ap.add_argument("--skip-independent", action="store_true",
+                    help="do not train and score the independent learner")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
@@ -111,11 +91,8 @@ def main(argv=None):
     model = TopicLLA(K, n_iter=args.iterations, **common)
     model.fit(corpus, callback=score)
     fit_seconds = time.perf_counter() - t_fit - sum(c["scoring_seconds"] for c in curve)
-    if curve and curve[0]["iteration"] == 0 and args.skip_independent:
-        # iteration 0 of SEM *is* the independent learner (lla.IndependentLLA): same seed, same
-        # LDA start, same LSTM fit on LDA's assignments -- no need to train it twice
-        res["independent"] = {"perplexity": curve[0]["perplexity"],
-                              "note": "iteration 0 of the joint run"}
+    if args.skip_independent:
+        res["independent"] = {"note": "skipped (--skip-independent)"}
     else:
         indep = TopicLLA(K, n_iter=0, **common).fit(corpus)
         t0 = time.perf_counter()

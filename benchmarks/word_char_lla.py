@@ -10,7 +10,7 @@ DIR is a corpus from ``lla prepare`` (e.g. ``lla prepare --preset movielens
 ``--iterations`` SEM iterations with ``--lstm-epochs`` epochs each; the number of iterations is
 fixed in advance and the suffixes are only reported.  Word/char-LLA are scored exactly,
 topic-LLA with the particle filter (``--particles``), LDA by document completion (θ_d of the
-prefix; its ranks from θ_d φ).  ``--models`` picks a subset (e.g. ``word,char`` on wiki).
+prefix; its ranks from θ_d φ, ``LDA.heldout_ranks``).  ``--models`` picks a subset (e.g. ``word,char`` on wiki).
 """
 
 import argparse
@@ -18,35 +18,16 @@ import json
 import platform
 import time
 
-import numpy as np
 import torch
 
 from lla import LDA, CharLLA, Corpus, TopicLLA, Unigram, WordLLA
-from lla.evaluation import hit_rate, mean_reciprocal_rank, rank_of_true
+from lla.evaluation import hit_rate, mean_reciprocal_rank
 from lla.inference.se_step import se_step
 from lla.inference.sem import auto_slots, log_phi_word_major
 from lla.models.lda import _prefix_arrays
 from lla.models.word_lla import fused_se_step
 
-
-def lda_ranks(lda, corpus):
-    """Ranks of the suffix tokens under LDA's document-completion predictive θ_d φ."""
-    out = []
-    for d in range(len(corpus)):
-        w = np.asarray(corpus[d])[int(corpus.prefix_lengths[d]):]
-        if len(w):
-            scores = lda.doc_topic_[d] @ lda.topic_word_
-            out.append(rank_of_true(np.broadcast_to(scores, (len(w), scores.size)), w))
-    return np.concatenate(out)
-
-
-def best_time(fn, repeats=2):
-    best = float("inf")
-    for rep in range(repeats):
-        t0 = time.perf_counter()
-        fn(rep)
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _common import best_time
 
 
 def main(argv=None):
@@ -99,7 +80,7 @@ def main(argv=None):
         res["lda"] = {"perplexity": lda.perplexity(corpus), "parameters": lda.n_parameters(),
                       "seconds": time.perf_counter() - t}
         if not args.no_ranking:
-            res["lda"].update(ranking(lda_ranks(lda, corpus)))
+            res["lda"].update(ranking(lda.heldout_ranks(corpus)))
         print("lda", res["lda"], flush=True)
         dump()
 

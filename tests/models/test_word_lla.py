@@ -196,6 +196,41 @@ def test_save_load_same_perplexity(fitted, small, kind, tmp_path):
         assert set("w0123456789") <= set(loaded.char_vocabulary_)
 
 
+def test_char_lla_spells_types_by_their_names(small, tmp_path):
+    """type_names: the characters come from the names (file or dict), are saved with the
+    model, and loading does not need the names file."""
+    corpus = small.corpus.subset(np.arange(12))
+    types = corpus.vocab.types
+    names_file = tmp_path / "names.tsv"
+    names_file.write_text("item\tname\n" + "".join(f"{t}\tÉtoile {t[1:]}\n" for t in types[1:5]))
+    m = CharLLA(3, n_iter=1, random_state=1, type_names=str(names_file), **TINY, **CHAR)
+    m.fit(corpus)
+    assert m.spellings_[0] == "<unk>" and m.spellings_[1] == f"Étoile {types[1][1:]}"
+    assert m.spellings_[5:] == list(types[5:])
+    assert {"É", "t", " "} <= set(m.char_vocabulary_)
+    m.save(tmp_path / "m")
+    names_file.unlink()
+    loaded = lla.load_model(tmp_path / "m")
+    assert loaded.spellings_ == m.spellings_
+    assert loaded.perplexity(corpus) == m.perplexity(corpus)
+    d = CharLLA(3, n_iter=1, random_state=1, type_names={types[1]: "Étoile"}, **TINY, **CHAR)
+    assert "É" in d.fit(corpus).char_vocabulary_
+    with pytest.raises(lla.ParameterError, match="none of its 1 names"):
+        CharLLA(3, n_iter=1, type_names={"no-such-item": "x"}, **TINY, **CHAR).fit(corpus)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tb\tc\n")
+    with pytest.raises(lla.InputError, match="expected 2 columns"):
+        CharLLA(3, n_iter=1, type_names=str(bad), **TINY, **CHAR).fit(corpus)
+
+
+def test_movielens_titles_are_read_from_u_item(tmp_path):
+    from lla.data.readers import read_type_names
+    item = tmp_path / "u.item"
+    item.write_bytes("1|Toy Story (1995)|01-Jan-1995||http://x|0|0\n2|Caf\xe9 (1990)|x\n"
+                     .encode("latin-1"))
+    assert read_type_names(item) == {"1": "Toy Story (1995)", "2": "Café (1990)"}
+
+
 def test_resume_and_checkpoint_type(small, tmp_path):
     corpus = small.corpus.subset(np.arange(20))
     full = WordLLA(3, n_iter=2, random_state=2, **TINY).fit(corpus)
@@ -221,12 +256,16 @@ def test_early_stopping_validates_exactly(small):
 def test_cli_trains_char_lla(small, tmp_path):
     corpus_dir, out = tmp_path / "corpus", tmp_path / "model"
     small.corpus.subset(np.arange(10)).save(corpus_dir)
-    assert main(["train", str(corpus_dir), "--model", "char-lla", "--topics", "3",
+    names = tmp_path / "names.csv"
+    names.write_text("".join(f"{t},Ω{t}\n" for t in small.corpus.vocab.types[1:]))
+    assert main(["train", str(corpus_dir), "--model", "char-lla", "--item-names", str(names),
+                 "--topics", "3",
                  "--iterations", "1", "--init-lda-iterations", "5", "--init-lstm-epochs", "1",
                  "--lstm-epochs", "1", "--hidden", "8", "--embedding", "8", "--seed", "0",
                  "--threads", "1", "--out", str(out)]) == 0
     model = lla.load_model(out)
     assert isinstance(model, CharLLA) and model.n_iter_done_ == 1
+    assert "Ω" in model.char_vocabulary_ and model.spellings_[1].startswith("Ω")
     assert main(["evaluate", str(out)]) == 0
 
 

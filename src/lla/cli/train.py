@@ -55,8 +55,14 @@ def _lla_options(args):
 def _build_lla(class_name):
     def build(args):
         import lla
+        extra = {}
+        if args.item_names is not None:
+            if class_name != "CharLLA":
+                from ..errors import ParameterError
+                raise ParameterError("--item-names only applies to --model char-lla")
+            extra["type_names"] = args.item_names
         return getattr(lla, class_name)(args.topics, n_iter=_iterations(args, 10),
-                                        **_lla_options(args))
+                                        **_lla_options(args), **extra)
     return build
 
 
@@ -152,6 +158,9 @@ def add_parser(subparsers):
     g.add_argument("--early-stopping", action="store_true",
                    help="train on 60%% of every prefix, stop on the particle-filter perplexity "
                         "of the rest")
+    g.add_argument("--item-names", metavar="FILE",
+                   help="char-lla: spell each type by its name from FILE (type<TAB>name lines, "
+                        "or MovieLens u.item for film titles) instead of its identifier")
     g.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     g.add_argument("--checkpoint-dir", metavar="DIR",
                    help="save the model there after every SEM iteration")

@@ -248,6 +248,45 @@ def read_movielens(path):
                        delimiter="\t", has_header=False)
 
 
+def read_type_names(path):
+    """Display names of vocabulary types (items), e.g. film titles for char-LLA's characters.
+
+    Accepted files: MovieLens ``u.item`` (``id|title|...``, Latin-1, recognised by its name) or
+    two columns ``type<TAB>name`` (``type,name`` for ``.csv``; a first line ``item`` / ``type``
+    + ``name`` is a header and skipped).  Returns {type string: name}; one-line errors name the
+    file and line.
+    """
+    path = Path(path)
+    names = {}
+    if _stem(path) == "u.item":
+        with open_binary(path) as f:
+            for lineno, raw in enumerate(f, 1):
+                fields = raw.decode("latin-1").rstrip("\r\n").split("|")
+                if fields == [""]:
+                    continue
+                if len(fields) < 2 or not fields[0].strip():
+                    raise InputError("expected 'id|title|...'", path, lineno)
+                names[fields[0].strip()] = fields[1].strip()
+        return names
+    delimiter = "," if _stem(path).lower().endswith(".csv") else "\t"
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        row = next(csv.reader([line], delimiter=delimiter))
+        if len(row) != 2:
+            raise InputError(f"expected 2 columns (type{delimiter!r}name), got {len(row)}",
+                             path, lineno)
+        if lineno == 1 and row[0].strip().lower() in ("item", "type") and \
+                row[1].strip().lower() == "name":
+            continue
+        if not row[1].strip():
+            raise InputError("empty name", path, lineno)
+        names[row[0].strip()] = row[1].strip()
+    if not names:
+        raise InputError("no names found", path)
+    return names
+
+
 def read_documents(path, fmt, tokenize, **options):
     """Dispatch to the reader of ``fmt``; yields ``(doc_id, list_of_token_strings)``."""
     if fmt == "text":
@@ -270,4 +309,5 @@ def read_documents(path, fmt, tokenize, **options):
 
 
 __all__ = ["FORMATS", "read_documents", "read_text", "read_wikiextractor", "read_wikitext",
-           "read_jsonl", "read_events", "read_movielens", "iter_lines", "open_binary"]
+           "read_jsonl", "read_events", "read_movielens", "read_type_names", "iter_lines",
+           "open_binary"]

@@ -26,11 +26,14 @@ For event logs (user data) the "characters" of an item are the characters of its
 i.e. of its vocabulary type string (``"1042"`` for a movielens item id); ``<unk>`` is one symbol.
 """
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
 
-from ..errors import InputError
+from ..data.readers import read_type_names
+from ..errors import InputError, ParameterError
 from ..evaluation.ranking import rank_of_true
 from ..inference._threads import single_cpu_thread
 from ..inference.sampling import categorical
@@ -370,10 +373,14 @@ class CharLLA(WordLLA):
 
     Parameters as :class:`WordLLA`, plus ``char_embedding`` (character embedding size),
     ``char_hidden`` (state size C of each direction of the character LSTM) and
-    ``max_word_length`` (characters kept per type, None = all).  The character vocabulary is
-    built from the training vocabulary's type strings (for event logs: the item identifiers) and
-    saved with the model (``model.json`` → ``char_vocabulary``; the (V, L) character table in
-    ``arrays.safetensors``).
+    ``max_word_length`` (characters kept per type, None = all) and ``type_names``.  The
+    character vocabulary is built from the spelling of every training type: its name in
+    ``type_names`` when one is given (a dict {type: name} or a file read by
+    :func:`lla.data.readers.read_type_names`, e.g. MovieLens ``u.item`` for film titles), else
+    the type string itself (for event logs: the item identifier).  The spellings and the
+    character vocabulary are saved with the model (``model.json`` → ``spellings``,
+    ``char_vocabulary``; the (V, L) character table in ``arrays.safetensors``), so loading never
+    needs the names file.
     """
 
     model_name = "char-lla"
@@ -385,7 +392,7 @@ class CharLLA(WordLLA):
                  bptt=64, learning_rate=1e-3, weight_decay=1e-4, dropout=0.2,
                  early_stopping=False, patience=2, validation_every=1, se_batch_size=None,
                  n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,
-                 show_progress=None):
+                 show_progress=None, type_names=None):
         super().__init__(n_topics, embedding_size=embedding_size, hidden_size=hidden_size,
                          alpha=alpha, beta=beta, n_iter=n_iter, init_lda_iter=init_lda_iter,
                          init_lstm_epochs=init_lstm_epochs,
@@ -398,9 +405,36 @@ class CharLLA(WordLLA):
         self.char_embedding = char_embedding
         self.char_hidden = char_hidden
         self.max_word_length = max_word_length
+        self.type_names = type_names
+
+    def get_params(self):
+        params = super().get_params()
+        if isinstance(params["type_names"], Path):
+            params["type_names"] = str(params["type_names"])
+        return params
+
+    def _spellings(self):
+        """The string whose characters encode each training type (V,): its name if
+        ``type_names`` has one, else the type itself (``<unk>`` always stays itself)."""
+        names = self.type_names
+        types = list(self.vocab_types_)
+        if names is None:
+            return types
+        if isinstance(names, (str, Path)):
+            names = read_type_names(names)
+        if not isinstance(names, dict):
+            raise ParameterError(f"type_names must be None, a dict {{type: name}} or a file "
+                                 f"path, got {type(names).__name__}")
+        spelled = [t if i == 0 else str(names.get(t, t)) for i, t in enumerate(types)]
+        if len(types) > 1 and all(t not in names for t in types[1:]):
+            raise ParameterError(f"type_names: none of its {len(names):,} names belongs to a "
+                                 f"vocabulary type (e.g. {types[1]!r})")
+        return spelled
 
     def _build_encoder(self, device):
-        return CharInputEncoder(self.vocab_types_, int(self.embedding_size),
+        spellings = self.__dict__.pop("_restored_spellings", None)
+        self.spellings_ = spellings if spellings is not None else self._spellings()
+        return CharInputEncoder(self.spellings_, int(self.embedding_size),
                                 char_embedding=int(self.char_embedding),
                                 char_hidden=int(self.char_hidden),
                                 max_word_length=self.max_word_length, device=device)
@@ -412,10 +446,15 @@ class CharLLA(WordLLA):
         return list(self.dynamics_.encoder.char_vocabulary)
 
     def _extra_state(self):
-        return {"char_vocabulary": self.char_vocabulary_}, {}
+        spellings = None if self.spellings_ == self.vocab_types_ else self.spellings_
+        return {"char_vocabulary": self.char_vocabulary_, "spellings": spellings}, {}
 
     def _restore_extra_state(self, metadata, arrays):
-        chars, _, _ = build_char_table(self.vocab_types_, max_word_length=self.max_word_length)
+        spellings = metadata.get("spellings") or list(self.vocab_types_)
+        if len(spellings) != len(self.vocab_types_):
+            raise InputError("saved char-lla model: its spellings do not match its vocabulary")
+        self._restored_spellings = spellings
+        chars, _, _ = build_char_table(spellings, max_word_length=self.max_word_length)
         if metadata.get("char_vocabulary") != chars:
             raise InputError("saved char-lla model: its character vocabulary does not match its "
                              "word vocabulary")

@@ -170,8 +170,8 @@ def compare(corpus, out_dir, models=DEFAULT_MODELS, settings=None, command=None)
 
 # -- outputs -----------------------------------------------------------------------------------
 def results_table(results, ranking):
-    head = "| run | perplexity | dense parameters | non-zeros | train s |"
-    rule = "|---|---:|---:|---:|---:|"
+    head = "| run | perplexity | dense parameters | non-zeros | train s | score s |"
+    rule = "|---|---:|---:|---:|---:|---:|"
     if ranking:
         head += " HR@10 | MRR |"
         rule += "---:|---:|"
@@ -179,7 +179,7 @@ def results_table(results, ranking):
     for r in sorted(results, key=lambda r: r["perplexity"]):
         p = r["parameters"]
         row = (f"| {r['run']} | {r['perplexity']:.1f} | {p['dense']:,} | {p['nonzero']:,} | "
-               f"{r['train_seconds']:.0f} |")
+               f"{r['train_seconds']:.0f} | {r.get('scoring_seconds', float('nan')):.0f} |")
         if ranking:
             hr, mrr = r.get("hr@10"), r.get("mrr")
             row += (f" {hr:.3f} |" if hr is not None else " – |") + \
@@ -196,7 +196,8 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
            "settings": asdict(settings), "date": time.strftime("%Y-%m-%d"), "results": results}
     atomic_write_text(out_dir / "results.json", json.dumps(doc, indent=2, sort_keys=True) + "\n")
     stats = doc["corpus_statistics"]
-    md = [f"# Comparison on {doc['corpus'] or 'corpus'}", "",
+    name = Path(doc["corpus"]).name if doc["corpus"] else "corpus"
+    md = [f"# Comparison on {name}", "",
           f"Command: `{command}`" if command else "", "",
           f"{stats['n_docs']:,} documents, {stats['n_prefix_tokens']:,} training / "
           f"{stats['n_suffix_tokens']:,} held-out tokens, V = {stats['vocab_size']:,}; "
@@ -218,12 +219,21 @@ def plot_results(results, out_dir):
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    markers = "osD^vP*Xhp<>"
+    by_name = {}
     for r in results:
-        size = max(r["parameters"]["total"], 1)
-        ax.scatter(size, r["perplexity"], s=30)
-        ax.annotate(r["run"], (size, r["perplexity"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+        by_name.setdefault(r["model"], []).append(r)
+    for name, rows in by_name.items():
+        i = list(MODELS).index(name)
+        sizes = [max(r["parameters"]["total"], 1) for r in rows]
+        ax.scatter(sizes, [r["perplexity"] for r in rows], s=36, marker=markers[i % len(markers)],
+                   color=f"C{i % 10}", label=name)
+        for r, size in zip(rows, sizes):
+            if r.get("topics"):
+                ax.annotate(f"K={r['topics']}", (size, r["perplexity"]), fontsize=6,
+                            xytext=(4, -2), textcoords="offset points")
+    ax.legend(fontsize=7, ncol=2)
     ax.set_xscale("log")
     ax.set_xlabel("model size (dense parameters + non-zeros)")
     ax.set_ylabel("held-out perplexity")
@@ -238,9 +248,16 @@ def plot_results(results, out_dir):
     for r in results:
         if r.get("topics"):
             by_model.setdefault(r["model"], []).append((r["topics"], r["perplexity"]))
-    for name, points in sorted(by_model.items()):
+    for name, points in sorted(by_model.items(), key=lambda item: list(MODELS).index(item[0])):
         points.sort()
-        ax.plot([k for k, _ in points], [p for _, p in points], marker="o", label=name)
+        i = list(MODELS).index(name)
+        ax.plot([k for k, _ in points], [p for _, p in points], marker=markers[i % len(markers)],
+                color=f"C{i % 10}", label=name)
+    all_k = sorted({k for points in by_model.values() for k, _ in points})
+    if all_k:
+        ax.set_xscale("log")
+        ax.set_xticks(all_k, [str(k) for k in all_k])
+        ax.minorticks_off()
     ax.set_xlabel("number of topics K")
     ax.set_ylabel("held-out perplexity")
     ax.set_title("Perplexity against K")

@@ -48,3 +48,20 @@ def test_save_is_atomic_and_refuses_overwrite(tmp_path):
         m.save(tmp_path / "m")
     m.save(tmp_path / "m", force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    """Results and models must be readable like any file the user writes (mkstemp would leave
+    0600 / 0700)."""
+    import os
+    import stat
+    from lla._atomic import atomic_directory, atomic_write_text
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "r.json", "{}")
+        with atomic_directory(tmp_path / "model") as tmp:
+            (tmp / "a").write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o755

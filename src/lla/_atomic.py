@@ -9,6 +9,17 @@ from pathlib import Path
 from .errors import InputError
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _default_mode(directory=False):
+    """The mode a plain ``open`` / ``mkdir`` would give (mkstemp / mkdtemp use 0600 / 0700)."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_directory(path, force=False):
     """Yield a temporary directory that becomes ``path`` only if the block succeeds.
@@ -22,6 +33,7 @@ def atomic_directory(path, force=False):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
+        os.chmod(tmp, _default_mode(directory=True))
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -45,6 +57,7 @@ def atomic_write_bytes(path, data):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

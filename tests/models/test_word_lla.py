@@ -245,6 +245,21 @@ def test_resume_and_checkpoint_type(small, tmp_path):
             corpus, resume=True)
 
 
+def test_char_lla_resumes_with_its_spellings(small, tmp_path):
+    corpus = small.corpus.subset(np.arange(12))
+    names = {t: f"n{t}" for t in corpus.vocab.types[1:]}
+    full = CharLLA(3, n_iter=2, random_state=2, type_names=names, **TINY, **CHAR).fit(corpus)
+    ckpt = tmp_path / "ckpt"
+    CharLLA(3, n_iter=2, random_state=2, type_names=names, checkpoint_dir=ckpt, **TINY,
+            **CHAR).fit(corpus, callback=lambda model, it, stats: it < 1)
+    resumed = CharLLA(3, n_iter=2, random_state=2, type_names=names, checkpoint_dir=ckpt,
+                      **TINY, **CHAR)
+    resumed.fit(corpus, resume=True)
+    assert resumed.n_iter_done_ == 2 and _same(_state(resumed), _state(full))
+    assert resumed.spellings_ == full.spellings_
+    assert lla.load_model(ckpt).spellings_ == full.spellings_
+
+
 def test_early_stopping_validates_exactly(small):
     m = WordLLA(3, n_iter=2, random_state=0, early_stopping=True, patience=1, **TINY)
     m.fit(small.corpus)

@@ -58,6 +58,9 @@ class LLABase(TopicWordMixin, Model):
                    ("validation_particles", 1))
 
     # -- hooks of the variants ------------------------------------------------------------------
+    #: fitted attributes of a variant that a resumed run takes over from its checkpoint
+    _variant_attributes = ()
+
     def _build_encoder(self, device):
         """The input encoder module (x_{t-1}); None = Dynamics' default K×E topic table."""
         return None
@@ -370,7 +373,8 @@ class LLABase(TopicWordMixin, Model):
         for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_",
                      "prefix_lengths_", "history_", "best_iteration_", "best_score_",
                      "best_validation_iteration_",
-                     "n_iter_done_", "z_", "n_wk_", "topic_word_", "_best"):
+                     "n_iter_done_", "z_", "n_wk_", "topic_word_", "_best",
+                     *self._variant_attributes):
             setattr(self, name, getattr(saved, name))
         self.z_ = np.array(self.z_, dtype=np.int32)
         self.n_wk_ = np.array(self.n_wk_, dtype=np.int32)

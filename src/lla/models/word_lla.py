@@ -384,6 +384,7 @@ class CharLLA(WordLLA):
     """
 
     model_name = "char-lla"
+    _variant_attributes = ("spellings_",)
     _int_params = WordLLA._int_params + (("char_embedding", 1), ("char_hidden", 1))
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, char_embedding=16,

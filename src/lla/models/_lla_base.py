@@ -177,7 +177,7 @@ class LLABase(TopicWordMixin, Model):
         last finished iteration and ``interrupted_`` is True.
         """
         self._validate()
-        device = self._torch_device()
+        self._torch_device()  # an unusable device fails here, before any work
         train = corpus
         if validation is None and self.early_stopping:
             train = corpus.prefix_corpus()
@@ -188,7 +188,7 @@ class LLABase(TopicWordMixin, Model):
         words, _, lengths = _prefix_arrays(train)
         if len(words) == 0:
             raise InputError("the corpus has no training tokens", corpus.path)
-        V, K = corpus.n_types, int(self.n_topics)
+        K = int(self.n_topics)
         fingerprint = corpus_fingerprint(train)
 
         resumed = resume and self.checkpoint_dir is not None and \

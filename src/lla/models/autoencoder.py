@@ -23,8 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._progress import progress
-from ..base import Model
-from ..errors import InputError, ParameterError
+from ._neural_base import NeuralBaseline
+from ..errors import ParameterError
 from ..evaluation import perplexity, rank_of_true
 from ..nn.language_model import dropout, early_stopping, seed_streams, seeded
 
@@ -72,7 +72,7 @@ def _normalise(counts):
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
 
 
-class Autoencoder(Model):
+class Autoencoder(NeuralBaseline):
     """Feed-forward bag-of-words autoencoder: prefix bag → hidden → code → softmax over V.
 
     Parameters
@@ -109,15 +109,6 @@ class Autoencoder(Model):
         self.random_state = random_state
         self.show_progress = show_progress
 
-    def _fitted_attribute(self):
-        return "module_"
-
-    def get_params(self):
-        params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None
-        return params
-
     def _validate(self):
         for name in ("code_size", "hidden_size", "n_epochs", "batch_size", "patience"):
             v = getattr(self, name)
@@ -127,16 +118,6 @@ class Autoencoder(Model):
             raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
         if not float(self.lr) > 0 or not float(self.clip) >= 0:
             raise ParameterError("lr must be > 0 and clip >= 0")
-
-    def _seed_sequence(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs
-        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                          and rs >= 0):
-            return np.random.SeedSequence(None if rs is None else int(rs))
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
 
     def _build(self, V, counts, seed):
         def build():
@@ -149,36 +130,7 @@ class Autoencoder(Model):
         return seeded(build, seed).to(self.device)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, corpus):
-        """Train on the prefixes of ``corpus``.  Sets ``module_``, ``history_``,
-        ``n_epochs_trained_``."""
-        self._validate()
-        self._record_corpus(corpus)
-        if corpus.n_types < 2 or corpus.n_prefix_tokens == 0:
-            raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
-        search_ss, refit_ss = self._seed_sequence().spawn(2)
-        self.history_ = []
-        if self.validation:
-            inner = corpus.prefix_corpus()
-            if inner.n_suffix_tokens == 0 or inner.n_prefix_tokens == 0:
-                raise InputError("the prefixes are too short to split off a validation part",
-                                 getattr(corpus, "path", None))
-            module, history, best = self._train(inner, search_ss, int(self.n_epochs), inner,
-                                                "validation")
-            self.history_ += history
-            if self.refit:
-                module, history, _ = self._train(corpus, refit_ss, best, None, "refit")
-                self.history_ += history
-        else:
-            module, history, best = self._train(corpus, search_ss, int(self.n_epochs), None,
-                                                "train")
-            self.history_ += history
-        module.eval()
-        self.module_ = module
-        self.n_epochs_trained_ = int(best)
-        return self
-
-    def _train(self, corpus, seed_sequence, n_epochs, validate_on, stage):
+    def _train(self, corpus, seed_sequence, n_epochs, *, validate_on=None, stage="train"):
         V = corpus.n_types
         init_seed, generator, rng = seed_streams(seed_sequence, self.device)
         module = self._build(V, corpus.prefix_counts(), init_seed)
@@ -223,10 +175,6 @@ class Autoencoder(Model):
         return module, history, best
 
     # -- evaluation ---------------------------------------------------------------------------
-    def _check_corpus(self, corpus):
-        self._check_fitted()
-        self._check_n_types(corpus, self.module_.n_types)
-
     def heldout_log_prob(self, corpus):
         """log p(w_t | code of d's prefix) for every suffix token (document completion: the same
         distribution at every suffix position of d): float64 (n_suffix_tokens,)."""
@@ -244,30 +192,6 @@ class Autoencoder(Model):
         docs = np.arange(len(corpus))
         return _predict(self.module_, corpus, docs)
 
-    def n_parameters(self):
-        """``dense`` = V·hidden + hidden·code + code·V + biases; ``nonzero`` = 0."""
-        self._check_fitted()
-        n = int(self.module_.n_parameters())
-        return {"dense": n, "nonzero": 0, "total": n}
-
-    # -- persistence --------------------------------------------------------------------------
-    def _get_state(self):
-        meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
-                "history": self.history_}
-        return meta, {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
-
-    def _set_state(self, metadata, arrays):
-        try:
-            V = int(metadata["n_types"])
-            module = self._build(V, np.zeros(V), 0)
-            module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in arrays.items()})
-            self.history_ = list(metadata.get("history", []))
-            self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise InputError(f"saved autoencoder model is incomplete or corrupt "
-                             f"({str(e).splitlines()[0]})") from None
-        module.eval()
-        self.module_ = module
 
 
 @torch.no_grad()

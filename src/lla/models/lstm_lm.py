@@ -16,7 +16,7 @@ never seen.  Held-out scoring is always the exact full softmax (DESIGN §3).
 import numpy as np
 import torch
 
-from ..base import Model
+from ._neural_base import NeuralBaseline
 from ..errors import InputError, ParameterError
 from ..nn.char_encoder import CharWordEncoder, build_char_table
 from ..nn.language_model import (LSTMLanguageModel, UnigramProposal, WordEmbedding,
@@ -25,19 +25,10 @@ from ..nn.language_model import (LSTMLanguageModel, UnigramProposal, WordEmbeddi
 from ..evaluation import perplexity
 
 
-class _LSTMBase(Model):
+class _LSTMBase(NeuralBaseline):
     """Shared training, scoring and persistence of :class:`WordLSTM` and :class:`CharLSTM`."""
 
-    def _fitted_attribute(self):
-        return "module_"
-
     # -- hyper-parameters ---------------------------------------------------------------------
-    def get_params(self):
-        params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None  # a SeedSequence is not JSON: saved as None
-        return params
-
     def _validate(self):
         def integer(name, low):
             v = getattr(self, name)
@@ -53,16 +44,6 @@ class _LSTMBase(Model):
             raise ParameterError(f"lr must be > 0, got {self.lr!r}")
         if not float(self.clip) >= 0:
             raise ParameterError(f"clip must be >= 0, got {self.clip!r}")
-
-    def _seed_sequence(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs
-        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                          and rs >= 0):
-            return np.random.SeedSequence(None if rs is None else int(rs))
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
 
     def _uses_sampled_softmax(self, V):
         """Sampled softmax only when it samples fewer than half the vocabulary; otherwise the
@@ -83,36 +64,8 @@ class _LSTMBase(Model):
         return seeded(build, seed).to(self.device)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, corpus):
-        """Train on the prefixes of ``corpus`` (see the module docstring).  Sets ``module_``,
-        ``history_`` (per-epoch statistics of every stage) and ``n_epochs_trained_``."""
-        self._validate()
-        self._record_corpus(corpus)
-        V = corpus.n_types
-        if V < 2 or corpus.n_prefix_tokens == 0:
-            raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
+    def _prepare(self, corpus):
         self._prepare_vocabulary(corpus.vocab)
-        search_ss, refit_ss = self._seed_sequence().spawn(2)
-        self.history_ = []
-        if self.validation:
-            inner = corpus.prefix_corpus()
-            if inner.n_suffix_tokens == 0 or inner.n_prefix_tokens == 0:
-                raise InputError("the prefixes are too short to split off a validation part",
-                                 getattr(corpus, "path", None))
-            module, history, best_epoch = self._train(inner, search_ss, int(self.n_epochs),
-                                                      validate_on=inner, stage="validation")
-            self.history_ += history
-            if self.refit:
-                module, history, _ = self._train(corpus, refit_ss, best_epoch, stage="refit")
-                self.history_ += history
-        else:
-            module, history, best_epoch = self._train(corpus, search_ss, int(self.n_epochs),
-                                                      stage="train")
-            self.history_ += history
-        module.eval()
-        self.module_ = module
-        self.n_epochs_trained_ = int(best_epoch)
-        return self
 
     def _train(self, corpus, seed_sequence, n_epochs, *, validate_on=None, stage="train"):
         """Train a fresh module on ``corpus``'s prefixes.  Returns (module, history, best
@@ -145,10 +98,6 @@ class _LSTMBase(Model):
         return module, history, best_epoch
 
     # -- evaluation ---------------------------------------------------------------------------
-    def _check_corpus(self, corpus):
-        self._check_fitted()
-        self._check_n_types(corpus, self.module_.n_types)
-
     def heldout_log_prob(self, corpus):
         """Exact full-softmax log p(w_t | w_<t) (natural log) for every suffix token, the LM
         run through the whole document: float64 (n_suffix_tokens,), documents in order."""
@@ -161,33 +110,6 @@ class _LSTMBase(Model):
         return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size),
                               ranks=True)[1]
 
-    def n_parameters(self):
-        """``dense`` = every trained weight (encoder, x_0, LSTM, V×H output softmax);
-        ``nonzero`` = 0 (no count matrices)."""
-        self._check_fitted()
-        n = int(self.module_.n_parameters())
-        return {"dense": n, "nonzero": 0, "total": n}
-
-    # -- persistence --------------------------------------------------------------------------
-    def _get_state(self):
-        meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
-                "history": self.history_, **self._extra_state()}
-        arrays = {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
-        return meta, arrays
-
-    def _set_state(self, metadata, arrays):
-        try:
-            V = int(metadata["n_types"])
-            self._restore_vocabulary(metadata)
-            module = self._build(V, np.zeros(V), 0)
-            module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in arrays.items()})
-            self.history_ = list(metadata.get("history", []))
-            self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise InputError(f"saved {self.model_name} model is incomplete or corrupt "
-                             f"({str(e).splitlines()[0]})") from None
-        module.eval()
-        self.module_ = module
 
 
 class WordLSTM(_LSTMBase):
@@ -241,7 +163,7 @@ class WordLSTM(_LSTMBase):
     def _prepare_vocabulary(self, vocab):
         pass
 
-    def _restore_vocabulary(self, metadata):
+    def _restore_extra_state(self, metadata):
         pass
 
     def _extra_state(self):
@@ -287,7 +209,7 @@ class CharLSTM(_LSTMBase):
     def _prepare_vocabulary(self, vocab):
         self.vocab_types_ = list(vocab.types)
 
-    def _restore_vocabulary(self, metadata):
+    def _restore_extra_state(self, metadata):
         self.vocab_types_ = list(metadata["vocab_types"])
 
     def _extra_state(self):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._atomic import atomic_directory
 from ._version import __version__
-from .errors import InputError, NotFittedError
+from .errors import InputError, NotFittedError, ParameterError
 
 MODEL_FORMAT_VERSION = 1
 _REGISTRY = {}
@@ -90,6 +90,17 @@ class Model:
         ``nonzero`` (non-zeros of count matrices such as n_wk) and ``total`` (their sum, the
         model size of the paper's Fig. 4); models may add more keys."""
         raise NotImplementedError
+
+    def _seed_sequence(self):
+        """``random_state`` (None, a non-negative int or a SeedSequence) as a SeedSequence."""
+        rs = self.random_state
+        if isinstance(rs, np.random.SeedSequence):
+            return rs
+        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
+                          and rs >= 0):
+            return np.random.SeedSequence(None if rs is None else int(rs))
+        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
+                             f"got {rs!r}")
 
     def _record_corpus(self, corpus):
         """Remember where the training corpus lives (``corpus_path_``, saved with the model) so

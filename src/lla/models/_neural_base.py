@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..base import Model
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 
 
 class NeuralBaseline(Model):
@@ -36,16 +36,6 @@ class NeuralBaseline(Model):
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a SeedSequence is not JSON: saved as None
         return params
-
-    def _seed_sequence(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs
-        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                          and rs >= 0):
-            return np.random.SeedSequence(None if rs is None else int(rs))
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
 
     def _check_corpus(self, corpus):
         self._check_fitted()

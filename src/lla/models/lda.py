@@ -130,16 +130,6 @@ class LDA(TopicWordMixin, Model):
         if self.sampler not in ("auto", "exact", "mh"):
             raise ParameterError(f"sampler must be 'auto', 'exact' or 'mh', got {self.sampler!r}")
 
-    def _seed_sequence(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs
-        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                          and rs >= 0):
-            return np.random.SeedSequence(None if rs is None else int(rs))
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
-
     # -- training -----------------------------------------------------------------------------
     def fit(self, corpus, callback=None):
         """Run ``n_iter`` collapsed Gibbs sweeps over the training prefixes of ``corpus``.

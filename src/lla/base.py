@@ -45,6 +45,14 @@ class Model:
         return [p.name for p in sig.parameters.values()
                 if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
+    def _store_arguments(self, arguments):
+        """Keep every constructor argument as an attribute of the same name (the scikit-learn
+        convention ``get_params`` relies on).  Call first thing in ``__init__`` with
+        ``locals()``."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def get_params(self):
         """The constructor arguments, as stored on the instance."""
         return {name: getattr(self, name) for name in self._param_names()}

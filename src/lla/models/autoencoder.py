@@ -95,19 +95,7 @@ class Autoencoder(NeuralBaseline):
     def __init__(self, code_size=50, hidden_size=256, *, n_epochs=200, batch_size=32, lr=1e-3,
                  dropout=0.5, clip=1.0, patience=10, validation=True, refit=True, device="cpu",
                  random_state=None, show_progress=None):
-        self.code_size = code_size
-        self.hidden_size = hidden_size
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.dropout = dropout
-        self.clip = clip
-        self.patience = patience
-        self.validation = validation
-        self.refit = refit
-        self.device = device
-        self.random_state = random_state
-        self.show_progress = show_progress
+        self._store_arguments(locals())
 
     def _validate(self):
         for name in ("code_size", "hidden_size", "n_epochs", "batch_size", "patience"):

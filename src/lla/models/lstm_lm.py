@@ -141,21 +141,7 @@ class WordLSTM(_LSTMBase):
                  bptt=35, lr=2e-3, dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2,
                  validation=True, refit=True, device="cpu", random_state=None,
                  show_progress=None):
-        self.embedding_size = embedding_size
-        self.hidden_size = hidden_size
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.lr = lr
-        self.dropout = dropout
-        self.sampled_softmax = sampled_softmax
-        self.clip = clip
-        self.patience = patience
-        self.validation = validation
-        self.refit = refit
-        self.device = device
-        self.random_state = random_state
-        self.show_progress = show_progress
+        self._store_arguments(locals())
 
     def _encoder(self, V):
         return WordEmbedding(V, int(self.embedding_size))
@@ -187,24 +173,7 @@ class CharLSTM(_LSTMBase):
                  max_word_length=None, n_epochs=20, batch_size=32, bptt=35, lr=2e-3,
                  dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2, validation=True,
                  refit=True, device="cpu", random_state=None, show_progress=None):
-        self.embedding_size = embedding_size
-        self.hidden_size = hidden_size
-        self.char_embedding = char_embedding
-        self.char_hidden = char_hidden
-        self.max_word_length = max_word_length
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.lr = lr
-        self.dropout = dropout
-        self.sampled_softmax = sampled_softmax
-        self.clip = clip
-        self.patience = patience
-        self.validation = validation
-        self.refit = refit
-        self.device = device
-        self.random_state = random_state
-        self.show_progress = show_progress
+        self._store_arguments(locals())
 
     def _prepare_vocabulary(self, vocab):
         self.vocab_types_ = list(vocab.types)

@@ -94,32 +94,7 @@ class TopicLLA(LLABase):
                  validation_every=1, validation_particles=16, se_batch_size=None,
                  se_sampler="forward", se_particles=16, n_threads=None, device="cpu",
                  checkpoint_dir=None, random_state=None, show_progress=None):
-        self.n_topics = n_topics
-        self.embedding_size = embedding_size
-        self.hidden_size = hidden_size
-        self.alpha = alpha
-        self.beta = beta
-        self.n_iter = n_iter
-        self.init_lda_iter = init_lda_iter
-        self.init_lstm_epochs = init_lstm_epochs
-        self.lstm_epochs_per_iter = lstm_epochs_per_iter
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.validation_every = validation_every
-        self.validation_particles = validation_particles
-        self.se_batch_size = se_batch_size
-        self.se_sampler = se_sampler
-        self.se_particles = se_particles
-        self.n_threads = n_threads
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.random_state = random_state
-        self.show_progress = show_progress
+        self._store_arguments(locals())
 
     # -- hooks of LLABase: the default encoder (K×E topic table), sequential SE-step, z as the
     # LSTM input; validation by the particle filter

@@ -287,29 +287,7 @@ class WordLLA(LLABase):
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, se_batch_size=None, n_threads=None, device="cpu",
                  checkpoint_dir=None, random_state=None, show_progress=None):
-        self.n_topics = n_topics
-        self.embedding_size = embedding_size
-        self.hidden_size = hidden_size
-        self.alpha = alpha
-        self.beta = beta
-        self.n_iter = n_iter
-        self.init_lda_iter = init_lda_iter
-        self.init_lstm_epochs = init_lstm_epochs
-        self.lstm_epochs_per_iter = lstm_epochs_per_iter
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.validation_every = validation_every
-        self.se_batch_size = se_batch_size
-        self.n_threads = n_threads
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.random_state = random_state
-        self.show_progress = show_progress
+        self._store_arguments(locals())
 
     # -- hooks of LLABase -----------------------------------------------------------------------
     def _build_encoder(self, device):
@@ -394,19 +372,7 @@ class CharLLA(WordLLA):
                  early_stopping=False, patience=2, validation_every=1, se_batch_size=None,
                  n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,
                  show_progress=None, type_names=None):
-        super().__init__(n_topics, embedding_size=embedding_size, hidden_size=hidden_size,
-                         alpha=alpha, beta=beta, n_iter=n_iter, init_lda_iter=init_lda_iter,
-                         init_lstm_epochs=init_lstm_epochs,
-                         lstm_epochs_per_iter=lstm_epochs_per_iter, batch_size=batch_size,
-                         bptt=bptt, learning_rate=learning_rate, weight_decay=weight_decay,
-                         dropout=dropout, early_stopping=early_stopping, patience=patience,
-                         validation_every=validation_every, se_batch_size=se_batch_size,
-                         n_threads=n_threads, device=device, checkpoint_dir=checkpoint_dir,
-                         random_state=random_state, show_progress=show_progress)
-        self.char_embedding = char_embedding
-        self.char_hidden = char_hidden
-        self.max_word_length = max_word_length
-        self.type_names = type_names
+        self._store_arguments(locals())
 
     def get_params(self):
         params = super().get_params()

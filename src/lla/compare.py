@@ -211,38 +211,59 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
     plot_results(results, out_dir)
 
 
+_MARKERS = "osD^vP*Xhp<>"
+
+
+def _style(model_name):
+    """The same marker and colour for a model in every plot (by its place in MODELS)."""
+    i = list(MODELS).index(model_name)
+    return {"marker": _MARKERS[i % len(_MARKERS)], "color": f"C{i % 10}"}
+
+
+def _save(plt, fig, ax, path, title, xlabel=None, legend_size=8):
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel("held-out perplexity")
+    ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=legend_size, ncol=2 if legend_size < 8 else 1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_results(results, out_dir):
     """The paper's Fig. 4 (perplexity vs size), Fig. 5 (perplexity vs K), Table 4 (joint vs
-    independent) as PNG files."""
+    independent) as PNG files in ``out_dir``."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
+    _plot_size(plt, results, out_dir / "ppl_vs_size.png")
+    _plot_topics(plt, results, out_dir / "ppl_vs_topics.png")
+    _plot_joint(plt, results, out_dir / "joint_vs_independent.png")
+
+
+def _plot_size(plt, results, path):
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
-    markers = "osD^vP*Xhp<>"
     by_name = {}
     for r in results:
         by_name.setdefault(r["model"], []).append(r)
     for name, rows in by_name.items():
-        i = list(MODELS).index(name)
         sizes = [max(r["parameters"]["total"], 1) for r in rows]
-        ax.scatter(sizes, [r["perplexity"] for r in rows], s=36, marker=markers[i % len(markers)],
-                   color=f"C{i % 10}", label=name)
+        ax.scatter(sizes, [r["perplexity"] for r in rows], s=36, label=name, **_style(name))
         for r, size in zip(rows, sizes):
             if r.get("topics"):
                 ax.annotate(f"K={r['topics']}", (size, r["perplexity"]), fontsize=6,
                             xytext=(4, -2), textcoords="offset points")
-    ax.legend(fontsize=7, ncol=2)
     ax.set_xscale("log")
-    ax.set_xlabel("model size (dense parameters + non-zeros)")
-    ax.set_ylabel("held-out perplexity")
-    ax.set_title("Perplexity against model size")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out_dir / "ppl_vs_size.png", dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, "Perplexity against model size",
+          "model size (dense parameters + non-zeros)", legend_size=7)
 
+
+def _plot_topics(plt, results, path):
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     by_model = {}
     for r in results:
@@ -250,24 +271,17 @@ def plot_results(results, out_dir):
             by_model.setdefault(r["model"], []).append((r["topics"], r["perplexity"]))
     for name, points in sorted(by_model.items(), key=lambda item: list(MODELS).index(item[0])):
         points.sort()
-        i = list(MODELS).index(name)
-        ax.plot([k for k, _ in points], [p for _, p in points], marker=markers[i % len(markers)],
-                color=f"C{i % 10}", label=name)
+        ax.plot([k for k, _ in points], [p for _, p in points], label=name, **_style(name))
     all_k = sorted({k for points in by_model.values() for k, _ in points})
     if all_k:
         ax.set_xscale("log")
         ax.set_xticks(all_k, [str(k) for k in all_k])
         ax.minorticks_off()
-    ax.set_xlabel("number of topics K")
-    ax.set_ylabel("held-out perplexity")
-    ax.set_title("Perplexity against K")
-    if by_model:
-        ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out_dir / "ppl_vs_topics.png", dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, "Perplexity against K", "number of topics K")
 
+
+def _plot_joint(plt, results, path):
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     pairs = {}
     for r in results:
@@ -279,12 +293,6 @@ def plot_results(results, out_dir):
                                         ("topic-lla", "joint (SEM)")]):
         xs = [j + (i - 0.5) * width for j in range(len(ks))]
         ys = [pairs[k].get(name, float("nan")) for k in ks]
-        ax.bar(xs, ys, width=width, label=label)
+        ax.bar(xs, ys, width=width, label=label if ks else None)
     ax.set_xticks(range(len(ks)), [f"K={k}" for k in ks])
-    ax.set_ylabel("held-out perplexity")
-    ax.set_title("Joint against independent training (topic-LLA)")
-    if ks:
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_dir / "joint_vs_independent.png", dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, "Joint against independent training (topic-LLA)")

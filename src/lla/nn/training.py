@@ -59,6 +59,17 @@ def _padded(z, ptr, docs, device, symbols=None):
     return (torch.as_tensor(inputs, device=device), torch.as_tensor(targets, device=device))
 
 
+def _as_documents(lengths, z, symbols):
+    """int64 lengths (D,), document offsets ptr (D+1,), z (N,) and symbols (N,) or None."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    z = np.asarray(z, dtype=np.int64)
+    if symbols is not None:
+        symbols = np.asarray(symbols, dtype=np.int64)
+    return lengths, ptr, z, symbols
+
+
 def train_epoch(dynamics, optimizer, z, lengths, *, batch_size=32, bptt=64, rng, generator,
                 clip=1.0, progress=None, symbols=None):
     """One pass over all documents.  Returns the mean training loss −log θ_{t,z_t} (nats/token,
@@ -70,12 +81,7 @@ def train_epoch(dynamics, optimizer, z, lengths, *, batch_size=32, bptt=64, rng,
         encoder(c_{t-1})); None = z itself (topic-LLA).  Word-/char-LLA pass the words.
     """
     device = dynamics.device
-    lengths = np.asarray(lengths, dtype=np.int64)
-    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    z = np.asarray(z, dtype=np.int64)
-    if symbols is not None:
-        symbols = np.asarray(symbols, dtype=np.int64)
+    lengths, ptr, z, symbols = _as_documents(lengths, z, symbols)
     dynamics.train()
     total, count = 0.0, 0
     K = dynamics.n_topics
@@ -107,12 +113,7 @@ def sequence_loss(dynamics, z, lengths, *, batch_size=64, symbols=None):
     """Mean −log θ_{t,z_t} (nats/token) without dropout: the teacher-forced fit of ``z``
     (``symbols``: the LSTM's input sequence, as in :func:`train_epoch`)."""
     device = dynamics.device
-    lengths = np.asarray(lengths, dtype=np.int64)
-    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    z = np.asarray(z, dtype=np.int64)
-    if symbols is not None:
-        symbols = np.asarray(symbols, dtype=np.int64)
+    lengths, ptr, z, symbols = _as_documents(lengths, z, symbols)
     was = dynamics.training
     dynamics.eval()
     total, count = 0.0, 0

@@ -24,9 +24,9 @@ import torch
 
 from lla import LDA, Corpus, load_model
 from lla.inference.se_step import se_step
-from lla.inference.sem import auto_slots, log_phi_word_major
-from lla.models.lda import _prefix_arrays
-from lla.models.word_lla import fused_se_step
+from lla.inference.counts import log_phi_wk
+from lla.inference.schedule import auto_slots
+from lla.inference.fused import fused_se_step
 
 from _common import lstm_forward_seconds
 
@@ -46,7 +46,7 @@ def main(argv=None):
     corpus = Corpus.open(args.corpus)
     K = args.topics
     dev = torch.device(args.device)
-    words, _, lengths = _prefix_arrays(corpus)
+    words, _, lengths = corpus.prefix_arrays()
     models = {}
     for name in ("topic", "word", "char"):
         path = Path(args.compare) / "runs" / f"{name}-lla-K{K}" / "model"
@@ -57,7 +57,7 @@ def main(argv=None):
         raise SystemExit(f"{args.compare}: no topic-lla-K{K} run")
     topic = models["topic"]
     E, H = topic.embedding_size, topic.hidden_size
-    log_phi = log_phi_word_major(topic.n_wk_, topic.beta, dev)
+    log_phi = log_phi_wk(topic.n_wk_, topic.beta, dev)
 
     best = {}
 

@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from lla import LDA, Corpus, TopicLLA, Unigram
-from lla.inference.sem import StepConfig, auto_slots, fit_lstm, log_phi_word_major
+from lla.inference.counts import log_phi_wk
+from lla.inference.schedule import auto_slots
+from lla.inference.sem import StepConfig, fit_lstm
 from lla.inference.se_step import se_step
-from lla.models.lda import _prefix_arrays
 
 from _common import lstm_forward_tokens_per_second
 
@@ -107,7 +108,7 @@ def main(argv=None):
 
     # the independent learner given the same extra LSTM epochs on LDA's fixed assignments
     if not args.skip_independent:
-        words, _, lengths = _prefix_arrays(corpus)
+        words, _, lengths = corpus.prefix_arrays()
         extra = args.iterations * args.lstm_epochs
         cfg = StepConfig(epochs=extra)
         fit_lstm(indep.dynamics_, indep._optimizer, indep.z_, lengths, extra, cfg,
@@ -118,10 +119,10 @@ def main(argv=None):
         print("independent + epochs", res["independent_more_epochs"], flush=True)
 
     # SE-step throughput vs teacher-forced nn.LSTM forward + softmax over the same tokens
-    words, _, lengths = _prefix_arrays(corpus)
+    words, _, lengths = corpus.prefix_arrays()
     dev = torch.device(args.device)
     stepper = model.dynamics_.stepper()
-    log_phi = log_phi_word_major(model.n_wk_, model.beta, dev)
+    log_phi = log_phi_wk(model.n_wk_, model.beta, dev)
     best = float("inf")
     for rep in range(2):
         t0 = time.perf_counter()

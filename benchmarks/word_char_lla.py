@@ -23,9 +23,9 @@ import torch
 from lla import LDA, CharLLA, Corpus, TopicLLA, Unigram, WordLLA
 from lla.evaluation import hit_rate, mean_reciprocal_rank
 from lla.inference.se_step import se_step
-from lla.inference.sem import auto_slots, log_phi_word_major
-from lla.models.lda import _prefix_arrays
-from lla.models.word_lla import fused_se_step
+from lla.inference.counts import log_phi_wk
+from lla.inference.schedule import auto_slots
+from lla.inference.fused import fused_se_step
 
 from _common import best_time
 
@@ -88,7 +88,7 @@ def main(argv=None):
                   init_lda_iter=args.lda_sweeps, init_lstm_epochs=args.init_lstm_epochs,
                   lstm_epochs_per_iter=args.lstm_epochs, n_threads=args.threads,
                   device=args.device, random_state=args.seed)
-    words, _, lengths = _prefix_arrays(corpus)
+    words, _, lengths = corpus.prefix_arrays()
     dev = torch.device(args.device)
     fitted = {}
     for name, cls in (("topic", TopicLLA), ("word", WordLLA), ("char", CharLLA)):
@@ -112,7 +112,7 @@ def main(argv=None):
             entry.update(ranking(model.heldout_ranks(corpus)))
             entry["ranking_seconds"] = time.perf_counter() - t
         # SE-step throughput on the final model, best of two
-        log_phi = log_phi_word_major(model.n_wk_, model.beta, dev)
+        log_phi = log_phi_wk(model.n_wk_, model.beta, dev)
         if name == "topic":
             stepper = model.dynamics_.stepper()
             sec = best_time(lambda rep: se_step(
@@ -137,7 +137,7 @@ def main(argv=None):
     topic_dyn = fitted["topic"].dynamics_ if "topic" in fitted else Dynamics(
         K, args.embedding, args.hidden, device=dev).reset_parameters(
             torch.Generator().manual_seed(0)).eval()
-    log_phi = log_phi_word_major(next(iter(fitted.values())).n_wk_, 0.01, dev) if fitted else None
+    log_phi = log_phi_wk(next(iter(fitted.values())).n_wk_, 0.01, dev) if fitted else None
     if log_phi is not None:
         best = {}
         for rep in range(3):

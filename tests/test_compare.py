@@ -17,11 +17,12 @@ def test_plan_runs():
         plan_runs(["lda"], [])
 
 
+@pytest.mark.slow
 def test_compare_writes_everything_matches_evaluate_and_resumes(tmp_path):
     data = generate(n_docs=40, doc_length=40, n_topics=3, vocab_size=60, seed=0)
     corpus = data.corpus
-    settings = CompareSettings(topics=[2, 3], lda_iter=20, n_particles=4, seed=1,
-                               show_progress=False)
+    settings = CompareSettings(topics=[2, 3], options={"lda_iterations": 20, "particles": 4},
+                               seed=1, show_progress=False)
     results = compare(corpus, tmp_path / "cmp", ["unigram", "lda", "ddlda"], settings,
                       command="lla compare test")
     assert [r["run"] for r in results] == ["unigram", "lda-K2", "lda-K3", "ddlda-K2", "ddlda-K3"]
@@ -45,6 +46,7 @@ def test_compare_writes_everything_matches_evaluate_and_resumes(tmp_path):
     assert (tmp_path / "cmp" / "runs" / "lda-K2" / "model" / "model.json").stat().st_mtime_ns == mtime
 
 
+@pytest.mark.slow
 def test_cli_compare_every_model_on_event_data(tmp_path, capsys):
     """`lla compare` with all ten models on a tiny event log: every file is written, the table
     has HR@10 / MRR and each row equals `lla evaluate` of the saved model."""
@@ -73,7 +75,8 @@ def test_cli_compare_every_model_on_event_data(tmp_path, capsys):
     runs = {r["run"]: r for r in doc["results"]}
     with_topics = {"lda", "ddlda", "topic-lla", "word-lla", "char-lla", "independent"}
     assert len(runs) == sum(2 if m in with_topics else 1 for m in DEFAULT_MODELS)
-    assert doc["settings"]["sem_iter"] == 1 and doc["settings"]["init_lstm_epochs"] == 1
+    assert doc["settings"]["options"]["sem_iterations"] == 1
+    assert doc["settings"]["options"]["init_lstm_epochs"] == 1
     md = (out / "results.md").read_text()
     assert "| HR@10 | MRR |" in md
     for name in ("ppl_vs_size.png", "ppl_vs_topics.png", "joint_vs_independent.png"):

@@ -1,12 +1,19 @@
 """The interface every model shares (DESIGN §6), and safe save/load (DESIGN §8).
 
-* ``__init__`` only stores hyper-parameters (read back by :meth:`Model.get_params`).
-* ``fit(corpus) -> self`` trains on the training prefixes of ``corpus``.
-* ``heldout_log_prob(corpus) -> float64 array``: log p(w_t | w_<t) (natural log) for every
-  held-out (suffix) token, documents in order, tokens in order: the one quantity that
-  :func:`lla.evaluation.perplexity` turns into a perplexity.
+* ``__init__`` only stores hyper-parameters (read back by :meth:`Model.get_params`); each class
+  declares them in ``_parameters`` (:mod:`lla.params`), checked by :meth:`Model._validate`.
+* ``fit(corpus, *, resume=False) -> self`` trains on the training prefixes of ``corpus``.
+* ``heldout_log_prob(corpus, *, n_particles=None) -> float64 array``: log p(w_t | w_<t)
+  (natural log) for every held-out (suffix) token, documents in order, tokens in order: the one
+  quantity that :func:`lla.evaluation.perplexity` turns into a perplexity.  ``n_particles`` is
+  the S of models scored by a particle filter (None: the model's ``n_particles``); models
+  scored exactly accept and ignore it.
+* ``heldout_ranks(corpus, *, n_particles=None) -> int64 array`` (optional): the rank of every
+  held-out token under the same predictive, for HR@10 / MRR (:mod:`lla.evaluation.ranking`).
 * ``log_likelihood(corpus)``: the sum of those log-probabilities (a float, nats).
 * ``perplexity(corpus)``: DESIGN §3, computed by :func:`lla.evaluation.perplexity`.
+* ``top_words(k, n)`` for models with topics (the others say they have none).
+* ``fit_summary()``: one line on what training did, which ``lla train`` prints.
 * fitted state ends in ``_``; ``n_parameters()``; ``save(dir)`` / :func:`load_model`.
 
 A saved model is a directory with ``model.json`` (model name, format version, hyper-parameters,
@@ -22,6 +29,8 @@ import numpy as np
 from ._atomic import atomic_directory
 from ._version import __version__
 from .errors import InputError, NotFittedError, ParameterError
+from .evaluation.perplexity import perplexity
+from .params import check
 
 MODEL_FORMAT_VERSION = 1
 _REGISTRY = {}
@@ -38,12 +47,24 @@ class Model:
         if cls.model_name is not None:
             _REGISTRY[cls.model_name] = cls
 
+    #: {name: lla.params.Param}: what every constructor argument may hold (DESIGN §6)
+    _parameters = {}
+    #: {old name: new name} of renamed parameters, so that files saved before load
+    _renamed_parameters = {}
+
     # -- hyper-parameters ---------------------------------------------------------------------
     @classmethod
     def _param_names(cls):
         sig = inspect.signature(cls.__init__)
         return [p.name for p in sig.parameters.values()
                 if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    @classmethod
+    def _defaults(cls):
+        """{name: default} from the constructor's signature — the one source of every default."""
+        sig = inspect.signature(cls.__init__)
+        return {p.name: p.default for p in sig.parameters.values()
+                if p.name in cls._param_names() and p.default is not inspect.Parameter.empty}
 
     def _store_arguments(self, arguments):
         """Keep every constructor argument as an attribute of the same name (the scikit-learn
@@ -54,8 +75,36 @@ class Model:
                 setattr(self, name, value)
 
     def get_params(self):
-        """The constructor arguments, as stored on the instance."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        """The constructor arguments as stored on the instance, in their JSON form (a path as a
+        string, a SeedSequence as None: its entropy is saved with the fitted state)."""
+        return {name: self._parameters[name].to_json(getattr(self, name))
+                if name in self._parameters else getattr(self, name)
+                for name in self._param_names()}
+
+    def _validate(self):
+        """Check every declared hyper-parameter (:func:`lla.params.check`); a model adds checks
+        that involve several parameters by overriding this and calling it first."""
+        for name in self._param_names():
+            check(name, getattr(self, name), self._parameters[name])
+
+    @classmethod
+    def _from_saved_params(cls, params, source=None):
+        """A model built from the ``params`` of a saved ``model.json``: renamed parameters are
+        mapped to their new names, unknown ones refused, every value checked as the constructor's
+        caller would be (:meth:`_validate`)."""
+        if not isinstance(params, dict):
+            raise InputError(f"'params' must be an object, got {type(params).__name__}", source)
+        params = {cls._renamed_parameters.get(k, k): v for k, v in params.items()}
+        unknown = sorted(set(params) - set(cls._param_names()))
+        if unknown:
+            raise InputError(f"unknown parameter {unknown[0]!r} for a {cls.model_name} model",
+                             source)
+        model = cls(**params)
+        try:
+            model._validate()
+        except ParameterError as e:
+            raise InputError(f"invalid saved parameter: {e}", source) from None
+        return model
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -76,13 +125,8 @@ class Model:
                              f"trained with V = {V}", getattr(corpus, "path", None))
 
     # -- evaluation ---------------------------------------------------------------------------
-    def heldout_log_prob(self, corpus, **kwargs):  # pragma: no cover - interface
+    def heldout_log_prob(self, corpus, *, n_particles=None):  # pragma: no cover - interface
         raise NotImplementedError
-
-    def heldout_ranks(self, corpus, **kwargs):
-        """Rank (1 = best) of every held-out token under p(· | w_<t), full ranking over the
-        vocabulary (see :mod:`lla.evaluation.ranking`); for HR@10 and MRR on user data."""
-        raise NotImplementedError(f"{type(self).__name__} does not rank next actions")
 
     def log_likelihood(self, corpus, **kwargs):
         """Sum over held-out tokens of log p(w_t | w_<t), in nats."""
@@ -90,8 +134,26 @@ class Model:
 
     def perplexity(self, corpus, **kwargs):
         """Held-out perplexity of DESIGN §3 on ``corpus``'s suffixes."""
-        from .evaluation import perplexity
         return perplexity(self.heldout_log_prob(corpus, **kwargs))
+
+    def topic_ids(self):
+        """The ids of the model's topics, ``range(K)`` — for models with topics."""
+        raise ParameterError(f"a {self.model_name} model has no topics")
+
+    def top_words(self, k, n=10):
+        """The ``n`` most probable word types of topic ``k`` — for models with topics."""
+        raise ParameterError(f"a {self.model_name} model has no topics")
+
+    def fit_summary(self):
+        """One line on what training did (sweeps, iterations, epochs, tokens/s), printed by
+        ``lla train``; empty when there is nothing to say."""
+        return ""
+
+    def _refuse_resume(self, resume):
+        """For models that keep no checkpoints: ``fit(resume=True)`` is an error, not a no-op."""
+        if resume:
+            raise ParameterError(f"is not possible: a {self.model_name} model keeps no "
+                                 f"checkpoints", parameter="resume")
 
     def n_parameters(self):  # pragma: no cover - interface
         """dict with ``dense`` (parameters stored densely: LSTM, embedding and softmax weights),
@@ -102,13 +164,10 @@ class Model:
     def _seed_sequence(self):
         """``random_state`` (None, a non-negative int or a SeedSequence) as a SeedSequence."""
         rs = self.random_state
+        check("random_state", rs, self._parameters["random_state"])
         if isinstance(rs, np.random.SeedSequence):
             return rs
-        if rs is None or (isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                          and rs >= 0):
-            return np.random.SeedSequence(None if rs is None else int(rs))
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
+        return np.random.SeedSequence(None if rs is None else int(rs))
 
     def _record_corpus(self, corpus):
         """Remember where the training corpus lives (``corpus_path_``, saved with the model) so
@@ -148,9 +207,12 @@ class TopicWordMixin:
     def _check_vocab(self, corpus):
         self._check_n_types(corpus, self.topic_word_.shape[1])
 
+    def topic_ids(self):
+        self._check_fitted()
+        return range(self.topic_word_.shape[0])
+
     def top_words(self, k, n=10):
         """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        from .errors import ParameterError
         self._check_fitted()
         K = self.topic_word_.shape[0]
         if not 0 <= int(k) < K:
@@ -179,7 +241,6 @@ def load_model(path):
     if not isinstance(doc.get("format_version"), int) or doc["format_version"] > MODEL_FORMAT_VERSION:
         raise InputError(f"model format version {doc.get('format_version')!r} is newer than this "
                          f"lla understands ({MODEL_FORMAT_VERSION}); upgrade lla", meta_path)
-    _import_models()
     cls = _REGISTRY.get(doc.get("model"))
     if cls is None:
         raise InputError(f"unknown model type {doc.get('model')!r}", meta_path)
@@ -187,18 +248,14 @@ def load_model(path):
         arrays = load_file(str(path / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as e:
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
-    model = cls(**doc.get("params", {}))
+    model = cls._from_saved_params(doc.get("params", {}), meta_path)
     model._set_state(doc.get("state", {}), arrays)
     if getattr(model, "corpus_path_", None) is None:
         model.corpus_path_ = doc.get("corpus_path")
     return model
 
 
-def _import_models():
-    """Import every model module so that its class is registered."""
-    from . import models  # noqa: F401
-
-
 def registered_models():
-    _import_models()
+    """{model name: class} of every model class defined so far (each registers itself; ``import
+    lla`` imports every built-in one), in definition order."""
     return dict(_REGISTRY)

@@ -19,106 +19,71 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ._atomic import atomic_write_text
+from .base import registered_models
 from .errors import ParameterError
 from .evaluation.perplexity import is_event_corpus
+from .params import flag_dest
+from .report.compare_plots import plot_results
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class CompareSettings:
-    """Sizes and budgets shared by every model of a comparison."""
+    """What a comparison trains: the numbers of topics, the seed shared by every model, and the
+    values of ``lla compare``'s model options (``options``: {option name: value}, e.g.
+    ``{"hidden": 64, "sem_iterations": 6}`` for ``--hidden 64 --sem-iterations 6``; an option
+    sets the declared parameter of every model that has it, :mod:`lla.cli.model_options`;
+    absent options leave each model's own default)."""
 
     topics: list = field(default_factory=lambda: [50])
-    embedding_size: int = 128
-    hidden_size: int = 128
-    lda_iter: int = 200          # LDA / ddLDA sweeps, and LLA's LDA initialisation
-    sem_iter: int = 10           # SEM iterations of the LLA variants
-    init_lstm_epochs: int = 10   # LLA: LSTM epochs on LDA's assignments (iteration 0)
-    lstm_epochs_per_iter: int = 2  # LLA: LSTM epochs per SEM iteration
-    batch_size: int = 32         # LLA: documents per LSTM minibatch
-    lstm_epochs: int = 5         # (maximum) epochs of the LSTM language models and autoencoder
-    lm_validation: bool = True   # LMs/autoencoder: early stopping on a split of the prefixes
-    n_particles: int = 16        # S of the particle filters (topic-LLA, ddLDA, independent)
+    options: dict = field(default_factory=dict)
     seed: int = 0
-    device: str = "cpu"
     show_progress: bool = None
 
 
-def _topic_lla(cls_name):
-    def make(k, s):
-        import lla
-        cls = getattr(lla, cls_name)
-        kwargs = dict(embedding_size=s.embedding_size, hidden_size=s.hidden_size,
-                      n_iter=s.sem_iter, init_lda_iter=s.lda_iter,
-                      init_lstm_epochs=s.init_lstm_epochs,
-                      lstm_epochs_per_iter=s.lstm_epochs_per_iter, batch_size=s.batch_size,
-                      device=s.device, random_state=s.seed, show_progress=s.show_progress)
-        return cls(k, **{key: v for key, v in kwargs.items() if key in cls._param_names()})
-    return make
-
-
-def _lda(k, s):
-    from .models import LDA
-    return LDA(k, n_iter=s.lda_iter, random_state=s.seed, show_progress=s.show_progress)
-
-
-def _ddlda(k, s):
-    from .models import DDLDA
-    return DDLDA(k, n_iter=s.lda_iter, n_particles=s.n_particles, random_state=s.seed)
-
-
-def _lm(cls_name):
-    def make(_, s):
-        import lla
-        cls = getattr(lla, cls_name)
-        kwargs = dict(embedding_size=s.embedding_size, hidden_size=s.hidden_size,
-                      n_epochs=s.lstm_epochs, validation=s.lm_validation, device=s.device,
-                      random_state=s.seed, show_progress=s.show_progress)
-        return cls(**{key: v for key, v in kwargs.items() if key in cls._param_names()})
-    return make
-
-
-def _autoencoder(_, s):
-    """The autoencoder keeps its own defaults (code 50, up to 200 cheap epochs with early
-    stopping on a split of the prefixes): the LSTMs' epoch budget would leave it unfitted."""
-    from .models import Autoencoder
-    return Autoencoder(device=s.device, random_state=s.seed, show_progress=s.show_progress)
-
-
-def _unigram(_, s):
-    from .models import Unigram
-    return Unigram()
-
-
-#: name -> (has topics, factory(K or None, settings) -> unfitted model)
-MODELS = {
-    "unigram": (False, _unigram),
-    "lda": (True, _lda),
-    "ddlda": (True, _ddlda),
-    "topic-lla": (True, _topic_lla("TopicLLA")),
-    "independent": (True, _topic_lla("IndependentLLA")),
-    "word-lla": (True, _topic_lla("WordLLA")),
-    "char-lla": (True, _topic_lla("CharLLA")),
-    "word-lstm": (False, _lm("WordLSTM")),
-    "char-lstm": (False, _lm("CharLSTM")),
-    "autoencoder": (False, _autoencoder),
-}
+#: the paper's comparison (DESIGN §4), in the order the runs are trained
 DEFAULT_MODELS = ("unigram", "lda", "ddlda", "topic-lla", "word-lla", "char-lla", "word-lstm",
                   "char-lstm", "autoencoder", "independent")
 
 
+def build_model(model_name, k, settings):
+    """The unfitted model of one run: its class's defaults, overridden by the options that class
+    declares, the seed, and K (for models with topics)."""
+    cls = registered_models()[model_name]
+    kwargs = {}
+    for name, param in cls._parameters.items():
+        flag = param.compare_flag
+        value = settings.options.get(flag_dest(flag)) if flag else None
+        if value is not None and name in cls._param_names():
+            kwargs[name] = value
+    names = cls._param_names()
+    if "random_state" in names:
+        kwargs["random_state"] = settings.seed
+    if "show_progress" in names:
+        kwargs["show_progress"] = settings.show_progress
+    if k is not None:
+        kwargs["n_topics"] = int(k)
+    return cls(**kwargs)
+
+
+def has_topics(model_name):
+    """Whether a model has topics (declares ``n_topics``): it gets one run per K."""
+    return "n_topics" in registered_models()[model_name]._param_names()
+
+
 def plan_runs(models, topics):
     """[(run name, model name, K or None)] in the order they will be trained."""
-    unknown = [m for m in models if m not in MODELS]
+    known = registered_models()
+    unknown = [m for m in models if m not in known]
     if unknown:
         raise ParameterError(f"--models: unknown model {unknown[0]!r}; choose from "
-                             f"{', '.join(MODELS)}")
+                             f"{', '.join(known)}")
     if not topics or any(int(k) < 1 for k in topics):
         raise ParameterError("--topics needs at least one K >= 1")
     runs = []
     for m in models:
-        if MODELS[m][0]:
+        if has_topics(m):
             runs += [(f"{m}-K{int(k)}", m, int(k)) for k in topics]
         else:
             runs.append((m, m, None))
@@ -134,12 +99,12 @@ def run_one(run, model_name, k, corpus, out_dir, settings):
     if result_path.exists():
         log.info("%s: already done, skipped", run)
         return json.loads(result_path.read_text(encoding="utf-8"))
-    model = MODELS[model_name][1](k, settings)
+    model = build_model(model_name, k, settings)
     start = time.perf_counter()
     model.fit(corpus)
     train_seconds = time.perf_counter() - start
     model.save(run_dir / "model", force=True)
-    result = evaluate(model, corpus, ranking="auto", n_particles=settings.n_particles)
+    result = evaluate(model, corpus, ranking="auto")
     result.update(run=run, model=model_name, topics=k, train_seconds=train_seconds,
                   params=_jsonable(model.get_params()))
     atomic_write_text(result_path, json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -201,8 +166,8 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
           f"Command: `{command}`" if command else "", "",
           f"{stats['n_docs']:,} documents, {stats['n_prefix_tokens']:,} training / "
           f"{stats['n_suffix_tokens']:,} held-out tokens, V = {stats['vocab_size']:,}; "
-          f"held-out perplexity by DESIGN §3 (particle filters with S = {settings.n_particles}); "
-          f"E = {settings.embedding_size}, H = {settings.hidden_size}; {doc['date']}.", "",
+          f"held-out perplexity by DESIGN §3 ({_particles_text(results)}); "
+          f"{_options_text(settings)}; {doc['date']}.", "",
           results_table(results, ranking), "",
           "![perplexity against model size](ppl_vs_size.png)", "",
           "![perplexity against K](ppl_vs_topics.png)", "",
@@ -211,88 +176,15 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
     plot_results(results, out_dir)
 
 
-_MARKERS = "osD^vP*Xhp<>"
+def _particles_text(results):
+    counts = sorted({r["n_particles"] for r in results if "n_particles" in r})
+    if not counts:
+        return "every model scored exactly"
+    return f"particle filters with S = {', '.join(map(str, counts))}"
 
 
-def _style(model_name):
-    """The same marker and colour for a model in every plot (by its place in MODELS)."""
-    i = list(MODELS).index(model_name)
-    return {"marker": _MARKERS[i % len(_MARKERS)], "color": f"C{i % 10}"}
-
-
-def _save(plt, fig, ax, path, title, xlabel=None, legend_size=8):
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    ax.set_ylabel("held-out perplexity")
-    ax.set_title(title)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=legend_size, ncol=2 if legend_size < 8 else 1)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_results(results, out_dir):
-    """The paper's Fig. 4 (perplexity vs size), Fig. 5 (perplexity vs K), Table 4 (joint vs
-    independent) as PNG files in ``out_dir``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir = Path(out_dir)
-    _plot_size(plt, results, out_dir / "ppl_vs_size.png")
-    _plot_topics(plt, results, out_dir / "ppl_vs_topics.png")
-    _plot_joint(plt, results, out_dir / "joint_vs_independent.png")
-
-
-def _plot_size(plt, results, path):
-    fig, ax = plt.subplots(figsize=(7.2, 4.8))
-    by_name = {}
-    for r in results:
-        by_name.setdefault(r["model"], []).append(r)
-    for name, rows in by_name.items():
-        sizes = [max(r["parameters"]["total"], 1) for r in rows]
-        ax.scatter(sizes, [r["perplexity"] for r in rows], s=36, label=name, **_style(name))
-        for r, size in zip(rows, sizes):
-            if r.get("topics"):
-                ax.annotate(f"K={r['topics']}", (size, r["perplexity"]), fontsize=6,
-                            xytext=(4, -2), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.grid(alpha=0.3)
-    _save(plt, fig, ax, path, "Perplexity against model size",
-          "model size (dense parameters + non-zeros)", legend_size=7)
-
-
-def _plot_topics(plt, results, path):
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    by_model = {}
-    for r in results:
-        if r.get("topics"):
-            by_model.setdefault(r["model"], []).append((r["topics"], r["perplexity"]))
-    for name, points in sorted(by_model.items(), key=lambda item: list(MODELS).index(item[0])):
-        points.sort()
-        ax.plot([k for k, _ in points], [p for _, p in points], label=name, **_style(name))
-    all_k = sorted({k for points in by_model.values() for k, _ in points})
-    if all_k:
-        ax.set_xscale("log")
-        ax.set_xticks(all_k, [str(k) for k in all_k])
-        ax.minorticks_off()
-    ax.grid(alpha=0.3)
-    _save(plt, fig, ax, path, "Perplexity against K", "number of topics K")
-
-
-def _plot_joint(plt, results, path):
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    pairs = {}
-    for r in results:
-        if r["model"] in ("topic-lla", "independent"):
-            pairs.setdefault(r["topics"], {})[r["model"]] = r["perplexity"]
-    ks = sorted(pairs)
-    width = 0.38
-    for i, (name, label) in enumerate([("independent", "independent learner"),
-                                        ("topic-lla", "joint (SEM)")]):
-        xs = [j + (i - 0.5) * width for j in range(len(ks))]
-        ys = [pairs[k].get(name, float("nan")) for k in ks]
-        ax.bar(xs, ys, width=width, label=label if ks else None)
-    ax.set_xticks(range(len(ks)), [f"K={k}" for k in ks])
-    _save(plt, fig, ax, path, "Joint against independent training (topic-LLA)")
+def _options_text(settings):
+    given = {k: v for k, v in settings.options.items() if v is not None}
+    if not given:
+        return "every model with its default settings"
+    return "options " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in sorted(given.items()))

@@ -24,7 +24,20 @@ class InputError(LlaError, ValueError):
 
 
 class ParameterError(LlaError, ValueError):
-    """A hyper-parameter or argument with an invalid value."""
+    """A hyper-parameter or argument with an invalid value.
+
+    ``ParameterError(problem, parameter="n_topics")`` reads "n_topics must be ..." and keeps the
+    parameter's name and the problem apart, so that the CLI can say ``--topics must be ...``
+    for the flag the user typed (:meth:`for_flag`)."""
+
+    def __init__(self, problem, parameter=None):
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(problem if parameter is None else f"{parameter} {problem}")
+
+    def for_flag(self, flag):
+        """The same error, naming the command-line ``flag`` instead of the parameter."""
+        return ParameterError(self.problem, parameter=flag)
 
 
 class NotFittedError(LlaError, RuntimeError):

@@ -2,7 +2,7 @@ import numpy as np
 
 from lla._kernels.ddlda import ddlda_sweep
 from lla._kernels.ddlda_ref import ddlda_sweep_ref
-from lla.models.ddlda import decay_weights
+from lla.inference.priors import decay_weights
 
 
 def _state(seed=0, K=4, V=15):

@@ -67,6 +67,7 @@ def test_rng_twin_same_sequence():
     assert 0.0 <= got.min() and got.max() < 1.0 and abs(got.mean() - 0.5) < 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", [0, 1], ids=["mh", "exact"])
 @pytest.mark.parametrize("T", [1, 3])
 def test_kernel_and_twin_same_assignments_and_counts_stay_consistent(sampler, T):
@@ -146,6 +147,7 @@ def test_log_joint_matches_twin():
     assert got == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_fold_in_matches_twin_and_does_not_depend_on_threads():
     import numba
     words, doc_ptr, V = _corpus(3)

@@ -1,6 +1,8 @@
+import pytest
 from lla.cli.main import main
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end_on_a_slice(tmp_path, capsys):
     code = main(["demo", "--docs", "6", "--topics", "3", "--hidden", "8", "--embedding", "8",
                  "--lda-iterations", "5", "--sem-iterations", "1", "--particles", "2",

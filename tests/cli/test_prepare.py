@@ -51,6 +51,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, args, message):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_not_utf8_via_subprocess_no_traceback(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"ok\n\xc3\x28\n")
     r = subprocess.run([sys.executable, "-m", "lla", "prepare", str(tmp_path / "bad.txt"),

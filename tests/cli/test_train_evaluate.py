@@ -81,6 +81,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, corpus_dir, model_dir, tmp_pat
     assert len(err.splitlines()) == 1 and err.startswith(f"lla {argv[0]}: error:")
 
 
+@pytest.mark.slow
 def test_unknown_model_choice_is_a_usage_error(corpus_dir, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lla", "train", str(corpus_dir), "--model",
                            "nope", "--out", str(tmp_path / "x")], capture_output=True, text=True)
@@ -118,13 +119,14 @@ def test_train_every_model_then_evaluate(model, extra, unit, corpus_dir, tmp_pat
 
 
 def test_defaults_of_iterations_depend_on_the_model():
-    from lla.cli.train import MODELS
+    from lla.base import registered_models
     from lla.cli.main import build_parser
+    from lla.cli.model_options import model_arguments
     parser = build_parser()
-    args = parser.parse_args(["train", "c", "--out", "o", "--model", "topic-lla"])
-    assert MODELS["topic-lla"](args).n_iter == 10
-    args = parser.parse_args(["train", "c", "--out", "o", "--model", "lda"])
-    assert MODELS["lda"](args).n_iter == 200
+    for name, iterations in (("topic-lla", 10), ("lda", 200)):
+        args = parser.parse_args(["train", "c", "--out", "o", "--model", name])
+        cls = registered_models()[name]
+        assert cls(**model_arguments(cls, args, "flag", strict=True)).n_iter == iterations
 
 
 def test_independent_learner_refuses_iterations(corpus_dir, tmp_path, capsys):

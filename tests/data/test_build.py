@@ -152,6 +152,7 @@ def _independent_movielens(path):
     ("movielens", "ml-100k/u.data", _independent_movielens),
     ("wiki", "enwiki-2015-wikiextractor/enwiki-AA-00-19.txt.xz", _independent_wiki),
 ])
+@pytest.mark.slow
 def test_presets_reproduce_benchmark_statistics(tmp_path, shared_data, name, relpath, independent):
     c = prepare([shared_data / relpath], tmp_path / name, preset(name))
     s = c.meta["statistics"]

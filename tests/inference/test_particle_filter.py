@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from lla.data.synthetic import generate
-from lla.inference.particle_filter import exact_log_prob, particle_filter_log_prob
+from lla.inference.particle_filter import enumerated_log_prob, particle_filter_log_prob
 from lla.inference.priors import LagDynamicsPrior
 
 WORDS = np.array([1, 3, 5, 2, 2, 0, 4])  # T = 7, K = 3: 2187 paths
@@ -17,7 +17,7 @@ def _run(tiny, reps, S, score_from, seed=0, words=WORDS):
 
 
 def test_likelihood_estimate_is_unbiased_against_exact_enumeration(tiny):
-    exact = exact_log_prob(tiny.theta, tiny.topic_word, WORDS)
+    exact = enumerated_log_prob(tiny.theta, tiny.topic_word, WORDS)
     reps = 4000
     lp = _run(tiny, reps, S=4, score_from=0).reshape(reps, len(WORDS))
     like = np.exp(lp.sum(axis=1))  # Π_t p̂(w_t | w_<t): unbiased for p(w_1..w_T)
@@ -28,7 +28,7 @@ def test_likelihood_estimate_is_unbiased_against_exact_enumeration(tiny):
 
 def test_many_particles_give_the_exact_heldout_conditionals(tiny):
     # prefix = first 4 tokens, the filter returns the 3 suffix tokens conditioned on all before
-    exact = exact_log_prob(tiny.theta, tiny.topic_word, WORDS, score_from=4)
+    exact = enumerated_log_prob(tiny.theta, tiny.topic_word, WORDS, score_from=4)
     lp = _run(tiny, 8, S=4000, score_from=4).reshape(8, 3)
     assert np.allclose(lp.mean(axis=0), exact, atol=0.01)
     # and differs clearly from ignoring the dynamics' dependence on the path (sanity: a
@@ -45,7 +45,7 @@ def test_scoring_the_true_synthetic_dynamics_by_the_same_filter():
     lp = particle_filter_log_prob(prior, log_phi_t, np.asarray(corpus.tokens), corpus.doc_lengths,
                                   corpus.prefix_lengths, n_particles=3000,
                                   generator=torch.Generator().manual_seed(0))
-    exact = np.concatenate([exact_log_prob(data.dynamics.theta, data.topic_word, corpus[d],
+    exact = np.concatenate([enumerated_log_prob(data.dynamics.theta, data.topic_word, corpus[d],
                                            corpus.prefix_lengths[d]) for d in range(3)])
     assert lp.shape == exact.shape == (corpus.n_suffix_tokens,)
     assert np.allclose(lp, exact, atol=0.02)
@@ -65,7 +65,7 @@ def test_own_generator_makes_scoring_reproducible_and_doc_topic_sums(tiny):
 def _exact_predictive(tiny, words, t):
     """p(v | w_<t) for every type v (V,), by enumeration."""
     V = tiny.topic_word.shape[1]
-    return np.array([np.exp(exact_log_prob(tiny.theta, tiny.topic_word,
+    return np.array([np.exp(enumerated_log_prob(tiny.theta, tiny.topic_word,
                                            np.append(words[:t], v), score_from=t)[0])
                      for v in range(V)])
 

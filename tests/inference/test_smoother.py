@@ -1,3 +1,4 @@
+import pytest
 import itertools
 
 import numpy as np
@@ -53,6 +54,7 @@ def _batched_paths(prior, log_phi_t, words, reps, S, seed=0, sampler="smoother")
     return z.reshape(reps, T).astype(np.int64)
 
 
+@pytest.mark.slow
 def test_sampled_paths_follow_the_exact_posterior(tiny):
     exact = _posterior(tiny.theta, tiny.topic_word, WORDS)
     reps = 20000
@@ -71,6 +73,7 @@ def test_sampled_paths_follow_the_exact_posterior(tiny):
     assert _tv(forward, exact) > 3 * noise
 
 
+@pytest.mark.slow
 def test_reference_twin_follows_the_exact_posterior(tiny):
     exact = _posterior(tiny.theta, tiny.topic_word, WORDS)
     rng = np.random.default_rng(0)
@@ -80,6 +83,7 @@ def test_reference_twin_follows_the_exact_posterior(tiny):
     assert _tv(_histogram(paths, tiny.K), exact) < 1.3 * _noise_tv(exact, reps) + 0.01
 
 
+@pytest.mark.slow
 def test_true_lag_dynamics_posterior_and_twin_agree():
     data = generate(n_docs=1, doc_length=6, n_topics=3, vocab_size=8, beta=0.5, strength=6.0,
                     min_lag=1, max_lag=2, persistence=2.0, seed=5)

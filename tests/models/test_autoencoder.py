@@ -25,7 +25,7 @@ def corpus():
 
 
 def ae(**kw):
-    args = dict(code_size=8, hidden_size=32, n_epochs=60, batch_size=16, lr=3e-3, dropout=0.0,
+    args = dict(code_size=8, hidden_size=32, n_epochs=60, batch_size=16, learning_rate=3e-3, dropout=0.0,
                 patience=8, random_state=0)
     args.update(kw)
     return lla.Autoencoder(**args)

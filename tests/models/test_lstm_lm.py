@@ -30,14 +30,14 @@ def tiny():
 
 
 def word(**kw):
-    args = dict(n_epochs=10, batch_size=16, lr=1e-2, dropout=0.0, random_state=0)
+    args = dict(n_epochs=10, batch_size=16, learning_rate=1e-2, dropout=0.0, random_state=0)
     args.update(kw)
     return lla.WordLSTM(16, 16, **args)
 
 
 def char(**kw):
     args = dict(char_embedding=8, char_hidden=16, n_epochs=20, patience=4, batch_size=16,
-                lr=1e-2, dropout=0.0, random_state=0)
+                learning_rate=1e-2, dropout=0.0, random_state=0)
     args.update(kw)
     return lla.CharLSTM(16, 16, **args)
 
@@ -152,7 +152,7 @@ def test_without_validation_trains_n_epochs_on_whole_prefixes(tiny):
 def test_errors(tiny):
     with pytest.raises(NotFittedError):
         word().heldout_log_prob(tiny)
-    for bad in (dict(batch_size=0), dict(dropout=1.0), dict(lr=0), dict(sampled_softmax=-1),
+    for bad in (dict(batch_size=0), dict(dropout=1.0), dict(learning_rate=0), dict(sampled_softmax=-1),
                 dict(random_state=-1)):
         with pytest.raises(ParameterError):
             word(**bad).fit(tiny)

@@ -11,7 +11,6 @@ from lla.data.synthetic import generate
 from lla.evaluation import perplexity
 from lla.inference.particle_filter import particle_filter_log_prob
 from lla.inference.priors import LagDynamicsPrior
-from lla.models.lda import _prefix_arrays
 
 TINY = dict(embedding_size=8, hidden_size=12, init_lda_iter=20, init_lstm_epochs=3,
             lstm_epochs_per_iter=1, batch_size=16, n_threads=1)
@@ -131,6 +130,7 @@ def _phi_distance(phi, true_phi):
     return cost[rows, cols].mean()
 
 
+@pytest.mark.slow
 def test_sem_recovers_the_truth_on_strong_dynamics():
     # Documents dwell in a few topics (persistence) and move along the successor chain two to
     # five steps later.  SEM starts from LDA; the smoother SE-step draws whole paths from

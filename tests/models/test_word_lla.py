@@ -13,10 +13,7 @@ from lla import LDA, CharLLA, Corpus, Vocabulary, WordLLA
 from lla.cli.main import main
 from lla.data.synthetic import generate
 from lla.evaluation import perplexity, rank_of_true
-from lla.models import word_lla
-from lla.models.lda import _prefix_arrays
-from lla.models.word_lla import CharInputEncoder, fused_se_step
-from lla.nn.dynamics import START, Dynamics
+from lla.inference import fused
 
 TINY = dict(embedding_size=8, hidden_size=12, init_lda_iter=20, init_lstm_epochs=2,
             lstm_epochs_per_iter=1, batch_size=16, n_threads=1)
@@ -71,10 +68,10 @@ def _brute_force(model, corpus):
 def test_exact_scoring_equals_brute_force(fitted, small, kind, monkeypatch):
     model = copy.deepcopy(fitted[kind])
     _sharpen(model)
-    model.se_batch_size = 3      # 3 slots: documents follow each other in a slot
+    model.n_slots = 3      # 3 slots: documents follow each other in a slot
     # several fused batches and several windows per document (the LSTM state is carried)
-    monkeypatch.setattr(word_lla, "DEFAULT_WINDOW", 7)
-    monkeypatch.setattr(word_lla, "DEFAULT_BATCH_TOKENS", 100)
+    monkeypatch.setattr(fused, "DEFAULT_WINDOW", 7)
+    monkeypatch.setattr(fused, "DEFAULT_BATCH_TOKENS", 100)
     corpus = small.corpus.subset(np.arange(12))
     lp = model.heldout_log_prob(corpus)
     ranks = model.heldout_ranks(corpus, max_rows=5)
@@ -85,46 +82,6 @@ def test_exact_scoring_equals_brute_force(fitted, small, kind, monkeypatch):
     assert model.perplexity(corpus) == pytest.approx(np.exp(-ref_lp.mean()), rel=1e-6)
     theta = model.transform(corpus)
     assert theta.shape == (12, 3) and np.allclose(theta.sum(axis=1), 1.0)
-
-
-def test_fused_se_step_samples_the_exact_conditional():
-    K, V, n = 3, 6, 5
-    d = Dynamics(K, 4, 5, encoder=lla.nn.dynamics.WordEncoder(V, 4))
-    d.reset_parameters(torch.Generator().manual_seed(0)).eval()
-    with torch.no_grad():
-        for p in d.parameters():
-            p.mul_(4.0)
-    rng = np.random.default_rng(0)
-    phi = rng.dirichlet(np.full(V, 0.7), size=K)                    # (K, V)
-    doc = np.array([2, 5, 2, 0, 3])
-    copies = 3000
-    z = fused_se_step(d, torch.as_tensor(np.log(phi.T), dtype=torch.float32),
-                      np.tile(doc, copies), np.full(copies, n), torch.Generator().manual_seed(1))
-    z = z.reshape(copies, n)
-    for t in range(n):
-        pi = np.exp(d.log_theta_of_history(doc[:t]).double().numpy()) * phi[:, doc[t]]
-        pi /= pi.sum()
-        freq = np.bincount(z[:, t], minlength=K) / copies
-        assert np.abs(freq - pi).max() < 0.035, (t, freq, pi)      # ~4 standard errors
-
-
-def test_gradients_reach_the_character_encoder():
-    types = ["<unk>", "ab", "ba", "abc", "c"]
-    enc = CharInputEncoder(types, 6, char_embedding=3, char_hidden=4)
-    d = Dynamics(2, 6, 5, encoder=enc).reset_parameters(torch.Generator().manual_seed(0))
-    symbols = torch.tensor([[START, 1, 3, 3], [START, 4, 2, 1]])
-    log_theta, _ = d(symbols)
-    log_theta[:, :, 0].sum().backward()
-    w = enc.words
-    for p in (w.char_embedding.weight, w.lstm.weight_ih_l0, w.lstm.weight_ih_l0_reverse,
-              w.combine.weight, enc.start):
-        assert p.grad is not None and p.grad.abs().sum() > 0
-    # characters of no encoded word ("<unk>" symbol, padding) get no gradient
-    assert w.char_embedding.weight.grad[0].abs().sum() == 0
-    # each distinct type once: the same vectors as encoding every token separately
-    x = enc(symbols)
-    assert torch.allclose(x[0, 2], x[0, 3]) and torch.allclose(x[0, 0], enc.start)
-    assert torch.allclose(enc.table()[3], x[0, 2], atol=1e-6)
 
 
 def test_char_encoder_is_trained(fitted):
@@ -291,6 +248,7 @@ def _accuracy(z, z_true, K):
     return m[rows, cols].sum() / len(z)
 
 
+@pytest.mark.slow
 def test_word_lla_recovers_word_conditioned_dynamics():
     # documents dwell in a topic (persistence ρ) and move along the successor chain: LDA can
     # identify the topics (measured: matched accuracy 0.89), word-LLA then learns the dynamics
@@ -300,7 +258,7 @@ def test_word_lla_recovers_word_conditioned_dynamics():
                     seed=0)
     corpus = data.corpus
     true_ppl = perplexity(data.exact_heldout_log_prob())
-    words, _, lengths = _prefix_arrays(corpus)
+    words, _, lengths = corpus.prefix_arrays()
     z_true = np.concatenate([z[:n] for z, n in zip(data.z, lengths)])
     lda = LDA(K, n_iter=100, random_state=0, n_threads=1).fit(corpus)
     assert _accuracy(lda.z_, z_true, K) > 0.8

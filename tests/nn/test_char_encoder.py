@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from lla.errors import ParameterError
-from lla.nn.char_encoder import (BOW, EOW, N_SPECIAL, PAD, UNK_WORD, CharWordEncoder,
-                                 build_char_table)
+from lla.nn.char_encoder import (BOW, EOW, N_SPECIAL, PAD, UNK_WORD, CharInputEncoder,
+                                 CharWordEncoder, build_char_table)
+from lla.nn.dynamics import START, Dynamics
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -122,3 +123,22 @@ def test_without_table_forward_raises():
         enc(torch.tensor([1]))
     out = enc.encode_chars(torch.tensor([[BOW, 5, EOW]]), torch.tensor([3]))
     assert out.shape == (1, 4)
+
+
+def test_gradients_reach_the_character_encoder():
+    types = ["<unk>", "ab", "ba", "abc", "c"]
+    enc = CharInputEncoder(types, 6, char_embedding=3, char_hidden=4)
+    d = Dynamics(2, 6, 5, encoder=enc).reset_parameters(torch.Generator().manual_seed(0))
+    symbols = torch.tensor([[START, 1, 3, 3], [START, 4, 2, 1]])
+    log_theta, _ = d(symbols)
+    log_theta[:, :, 0].sum().backward()
+    w = enc.words
+    for p in (w.char_embedding.weight, w.lstm.weight_ih_l0, w.lstm.weight_ih_l0_reverse,
+              w.combine.weight, enc.start):
+        assert p.grad is not None and p.grad.abs().sum() > 0
+    # characters of no encoded word ("<unk>" symbol, padding) get no gradient
+    assert w.char_embedding.weight.grad[0].abs().sum() == 0
+    # each distinct type once: the same vectors as encoding every token separately
+    x = enc(symbols)
+    assert torch.allclose(x[0, 2], x[0, 3]) and torch.allclose(x[0, 0], enc.start)
+    assert torch.allclose(enc.table()[3], x[0, 2], atol=1e-6)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lla.nn.dynamics import START, Dynamics
+from lla.nn.dynamics import START, Dynamics, WordEncoder
 
 
 def _model(K=4, E=6, H=5, dropout=0.0, seed=0, scale=1.0):
@@ -30,6 +30,23 @@ def test_stepper_matches_teacher_forced_forward():
     lt = st.log_theta(state)
     assert torch.allclose(lt[0], ref[0, 0], atol=1e-6) and torch.allclose(lt[2], ref[0, 0], atol=1e-6)
     assert not torch.allclose(lt[1], ref[1, 0], atol=1e-3)
+
+
+@pytest.mark.parametrize("encoder", ["topic", "word"])
+def test_stepper_start_symbol_is_x0_for_every_encoder(encoder):
+    """Symbol -1 is x_0 (the input table's last row) whatever the encoder: for a word encoder
+    that row is V, not K (feeding -1 used to give the embedding of word K)."""
+    K, V = 3, 9
+    enc = WordEncoder(V, 6) if encoder == "word" else None
+    d = Dynamics(K, 6, 5, encoder=enc).reset_parameters(torch.Generator().manual_seed(2)).eval()
+    symbols = torch.tensor([[START, 1, START]])
+    with torch.no_grad():   # a fresh stepper row has consumed x_0 already
+        ref, _ = d(torch.cat([torch.tensor([[START]]), symbols], dim=1))
+    st = d.stepper()
+    state = st.initial_state(1)
+    for t in range(3):
+        state = st.advance(state, symbols[:, t])
+        assert torch.allclose(st.log_theta(state), ref[:, t + 1], atol=1e-5), t
 
 
 def test_truncated_bptt_state_carry_equals_full_pass():

@@ -1,11 +1,10 @@
-"""The pieces generalised for word-/char-LLA: the fused teacher-forced pass and M-step training
-with separate input (words) and target (z) sequences."""
+"""M-step training with separate input (words) and target (z) sequences (word-/char-LLA)."""
 
 import numpy as np
 import pytest
 import torch
 
-from lla.nn.dynamics import START, Dynamics, WordEncoder, fused_log_theta
+from lla.nn.dynamics import Dynamics, WordEncoder
 from lla.nn.training import make_optimizer, sequence_loss, train_epoch
 
 
@@ -25,32 +24,6 @@ def _word_dynamics(V=7, K=3, seed=0):
         for p in d.parameters():
             p.mul_(3.0)
     return d.eval()
-
-
-@pytest.mark.parametrize("recurrence", ["table", "torch"])
-def test_fused_pass_equals_one_forward_per_document(recurrence):
-    d = _word_dynamics()
-    rng = np.random.default_rng(0)
-    lengths = np.array([9, 0, 4, 13, 1, 6])
-    words = rng.integers(0, 7, lengths.sum())
-    ptr = np.concatenate([[0], np.cumsum(lengths)])
-    got = torch.full((lengths.sum(), 3), float("nan"))
-    seen = 0
-    # small batches / few slots and short windows: several batches (torch) or documents
-    # following each other in a slot (table), several windows with the state carried
-    for index, log_theta in fused_log_theta(d, words, lengths, batch_tokens=20, window=4,
-                                            max_docs=2, recurrence=recurrence):
-        keep = index >= 0
-        got[index[keep]] = log_theta[keep]
-        seen += int(keep.sum())
-    assert seen == lengths.sum()
-    for doc in range(len(lengths)):
-        w = torch.as_tensor(words[ptr[doc]:ptr[doc + 1]])
-        if len(w) == 0:
-            continue
-        with torch.no_grad():
-            ref, _ = d(torch.cat([torch.tensor([START]), w[:-1]])[None, :])
-        assert torch.allclose(got[ptr[doc]:ptr[doc + 1]], ref[0], atol=1e-5)
 
 
 def test_train_epoch_with_symbols_equal_to_z_is_topic_training():

@@ -58,8 +58,8 @@ def run(args):
             (f"topic-LLA (K={args.topics}, E={args.embedding}, H={args.hidden})",
              TopicLLA(args.topics, embedding_size=args.embedding, hidden_size=args.hidden,
                       n_iter=args.sem_iterations, init_lda_iter=args.lda_iterations,
-                      init_lstm_epochs=3, lstm_epochs_per_iter=1, device=args.device,
-                      random_state=args.seed)),
+                      init_lstm_epochs=3, lstm_epochs_per_iter=1, n_particles=args.particles,
+                      device=args.device, random_state=args.seed)),
         ]
         fitted = {}
         for name, model in models:
@@ -67,8 +67,7 @@ def run(args):
             start = time.perf_counter()
             model.fit(corpus)
             seconds = time.perf_counter() - start
-            kwargs = {"n_particles": args.particles} if isinstance(model, TopicLLA) else {}
-            result = evaluate(model, corpus, **kwargs)
+            result = evaluate(model, corpus)
             rows.append((name, result, seconds))
             fitted[model.model_name] = model
             if args.out:

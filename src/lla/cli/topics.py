@@ -21,14 +21,11 @@ def run(args):
     if args.top < 1:
         raise ParameterError(f"--top must be >= 1, got {args.top}")
     model = load_model(args.model)
-    if not hasattr(model, "top_words") or getattr(model, "topic_word_", None) is None:
-        raise ParameterError(f"a {model.model_name} model has no topics")
-    K = model.topic_word_.shape[0]
-    topics = {k: model.top_words(k, args.top) for k in range(K)}
+    topics = {k: model.top_words(k, args.top) for k in model.topic_ids()}
     if args.json:
         print(json.dumps({str(k): words for k, words in topics.items()}, indent=2))
         return 0
-    width = len(str(K - 1))
+    width = len(str(len(topics) - 1))
     for k, words in topics.items():
         print(f"{k:>{width}}  {' '.join(words)}")
     return 0

@@ -14,6 +14,7 @@ billion tokens never become Python objects.  Every document is split by position
 (DESIGN §3).
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -31,6 +32,13 @@ def prefix_lengths(lengths, split_fraction):
     """floor(split_fraction * N_d) for every document length N_d (int64 array)."""
     lengths = np.asarray(lengths, dtype=np.int64)
     return np.floor(lengths * float(split_fraction)).astype(np.int64)
+
+
+def _pointers(lengths):
+    """Offsets (D+1,) int64 of documents of the given lengths laid end to end."""
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr
 
 
 class Corpus:
@@ -194,6 +202,32 @@ class Corpus:
         if len(self) == 0:
             return np.zeros(0, dtype=bool)
         return self._block_prefix_mask(0, len(self))
+
+    def prefix_arrays(self):
+        """The training prefixes as flat arrays: (words int32 (N,), doc_ptr int64 (D+1,),
+        prefix_lengths int64 (D,)); document d's prefix is ``words[doc_ptr[d]:doc_ptr[d+1]]``."""
+        lengths = np.asarray(self.prefix_lengths, dtype=np.int64)
+        words = np.ascontiguousarray(np.asarray(self.tokens)[self.prefix_mask()], dtype=np.int32)
+        return words, _pointers(lengths), lengths
+
+    def suffix_arrays(self):
+        """The held-out suffixes as flat arrays: (words int32 (M,), doc_ptr int64 (D+1,))."""
+        lengths = np.asarray(self.suffix_lengths, dtype=np.int64)
+        words = np.ascontiguousarray(np.asarray(self.tokens)[~self.prefix_mask()],
+                                     dtype=np.int32)
+        return words, _pointers(lengths)
+
+    def fingerprint(self):
+        """Hex BLAKE2b of what a model trains on: V, the prefix lengths and the prefix tokens.
+        Two corpora with the same fingerprint have the same training data (whatever their
+        suffixes); models store it to recognise their training corpus and to refuse to resume
+        on another one."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(np.int64(self.n_types).tobytes())
+        h.update(np.ascontiguousarray(self.prefix_lengths, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(np.asarray(self.tokens)[self.prefix_mask()],
+                                      dtype=np.int32).tobytes())
+        return h.hexdigest()
 
     def prefix_corpus(self):
         """A corpus holding only the training prefixes (each then split again by the same

@@ -32,26 +32,22 @@ def is_event_corpus(corpus):
 
 
 def can_rank(model):
-    """Whether ``model`` implements ``heldout_ranks`` (every built-in model does; a user's
-    model may not)."""
-    from ..base import Model
-    return type(model).heldout_ranks is not Model.heldout_ranks
+    """Whether ``model`` ranks next items (``heldout_ranks``; every built-in model does, a
+    user's model may not)."""
+    return callable(getattr(model, "heldout_ranks", None))
 
 
-def evaluate(model, corpus, *, ranking="auto", n_particles=None, **score_kwargs):
+def evaluate(model, corpus, *, ranking="auto", n_particles=None):
     """Score ``model`` on ``corpus``'s suffixes.  Returns a JSON-able dict: perplexity,
     log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds; with
     ranking (``True``, or ``"auto"`` = event data and a model that can rank) also ``hr@10``
-    and ``mrr`` from ``model.heldout_ranks``.  ``n_particles`` (S) goes to the models scored by
-    a particle filter and is ignored by the others (their scoring is exact)."""
-    import inspect
-    if n_particles is not None and "n_particles" in inspect.signature(
-            model.heldout_log_prob).parameters:
-        score_kwargs["n_particles"] = int(n_particles)
+    and ``mrr`` from ``model.heldout_ranks``.  ``n_particles`` (S) is the scoring setting of
+    the models scored by a particle filter (None: the model's own); those models declare an
+    ``n_particles`` hyper-parameter, and the result then says which S produced it."""
     if ranking == "auto":
         ranking = is_event_corpus(corpus) and can_rank(model)
     start = time.perf_counter()
-    log_probs = model.heldout_log_prob(corpus, **score_kwargs)
+    log_probs = model.heldout_log_prob(corpus, n_particles=n_particles)
     seconds = time.perf_counter() - start
     result = {
         "model": model.model_name,
@@ -61,10 +57,11 @@ def evaluate(model, corpus, *, ranking="auto", n_particles=None, **score_kwargs)
         "parameters": model.n_parameters(),
         "scoring_seconds": seconds,
     }
-    result.update({k: v for k, v in score_kwargs.items() if isinstance(v, (int, float, str))})
+    if "n_particles" in model.get_params():
+        result["n_particles"] = int(n_particles or model.n_particles)
     if ranking:
         from .ranking import hit_rate, mean_reciprocal_rank
-        ranks = model.heldout_ranks(corpus, **score_kwargs)
+        ranks = model.heldout_ranks(corpus, n_particles=n_particles)
         result["hr@10"] = hit_rate(ranks, 10)
         result["mrr"] = mean_reciprocal_rank(ranks)
     return result

@@ -22,28 +22,27 @@ import math
 import numpy as np
 import torch
 
-from .sampling import categorical
-from ._threads import single_cpu_thread
+from .._threads import one_cpu_thread
+from ._particles import Particles, ProgressCounter
 from .schedule import pack
 
-
-def particle_filter_log_prob(*args, **kwargs):
-    """See :func:`_particle_filter_log_prob` (run on one CPU thread)."""
-    prior = args[0] if args else kwargs["prior"]
-    with single_cpu_thread(prior.device):
-        return _particle_filter_log_prob(*args, **kwargs)
+#: S of held-out scoring unless the caller says otherwise (DESIGN §2: within ±0.5 PPL of itself
+#: across seeds on movielens)
+DEFAULT_PARTICLES = 16
 
 
+@one_cpu_thread
 @torch.no_grad()
-def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, n_particles=16,
-                             generator, n_slots=64, progress=None, return_doc_topic=False,
-                              return_ranks=False):
-    """log p̂(w_t | w_<t) for every position t ≥ score_from[d] of every document.
+def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
+                             n_particles=DEFAULT_PARTICLES, generator, n_slots=64, progress=None,
+                             return_doc_topic=False, return_ranks=False):
+    """log p̂(w_t | w_<t) for every position t ≥ score_from[d] of every document.  Runs on one
+    CPU thread (:func:`lla._threads.one_cpu_thread`).
 
     Parameters
     ----------
     prior : prior-protocol object on some device (gives log θ_t of every particle)
-    log_phi_t : float (V, K) tensor on the prior's device, log φ_{w,k}
+    log_phi_wk : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
     tokens : int array (n_tokens,), the whole documents concatenated in order
     lengths : int array (n_docs,), N_d
     score_from : int array (n_docs,), first scored position of every document (the prefix
@@ -51,7 +50,7 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
     n_particles : S
     generator : torch.Generator on the prior's device — pass a dedicated one so that scoring
         never disturbs training's random streams
-    n_slots : documents filtered in parallel (rows = n_slots · S)
+    n_slots : documents filtered side by side (rows = n_slots · S)
     progress : optional tqdm-like object, ``update(n)`` with tokens done
     return_doc_topic : also return float64 (n_docs, K): Σ over positions t < score_from[d] of
         the filtered posterior p(z_t = k | w_≤t), i.e. the expected topic counts of the prefix
@@ -88,11 +87,10 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
 
     if int(lengths.sum()) == 0:
         return results(np.zeros(n_out))
-    phi_kv = torch.exp(log_phi_t).T.contiguous() if return_ranks else None  # φ (K, V)
+    phi_kv = torch.exp(log_phi_wk).T.contiguous() if return_ranks else None  # φ (K, V)
 
     sched = pack(lengths, n_slots)
     B = sched.n_slots
-    R = B * S
     doc = sched.doc
     scored = (doc >= 0) & (sched.position >= score_from[np.maximum(doc, 0)])
     out_index = np.where(scored, out_offsets[np.maximum(doc, 0)] + sched.position
@@ -104,57 +102,33 @@ def _particle_filter_log_prob(prior, log_phi_t, tokens, lengths, score_from, *, 
     start = torch.as_tensor(sched.start, device=device)
     out_idx = torch.as_tensor(out_index, device=device)
     prefix_doc_t = torch.as_tensor(prefix_doc, device=device)
-    active = (sched.token_index >= 0).sum(axis=1)
+    counter = ProgressCounter(progress, sched)
 
     out = torch.zeros(n_out + 1, dtype=torch.float64, device=device)
-    log_uniform = -math.log(S)
-    log_w = torch.full((B, S), log_uniform, device=device)
-    slot_base = (torch.arange(B, device=device) * S)[:, None]
-    ramp = torch.arange(S, device=device, dtype=torch.float32)[None, :]
-    identity = torch.arange(S, device=device)[None, :].expand(B, S)
-    state = prior.initial_state(R)
-    done = 0
+    particles = Particles(prior, B, S, generator)
     for s in range(sched.n_steps):
-        idx = index[s]
-        st = start[s]
-        state = prior.reset(state, st.repeat_interleave(S))
-        log_w = torch.where(st[:, None], torch.full_like(log_w, log_uniform), log_w)
-        log_theta = prior.log_theta(state).view(B, S, K)
-        lp = log_theta + log_phi_t[tok[idx.clamp(min=0)]][:, None, :]   # (B, S, K)
-        log_ps = torch.logsumexp(lp, dim=2)                               # log p(w_t | z^s_<t)
-        log_pred = torch.logsumexp(log_w + log_ps, dim=1)                 # (B,)
+        words = tok[index[s].clamp(min=0)]
+        particles.start(start[s])
+        log_theta, lp, log_ps = particles.weigh(log_phi_wk[words])
+        log_pred = torch.logsumexp(particles.log_w + log_ps, dim=1)      # (B,)
         out[out_idx[s]] = log_pred.to(torch.float64)
         if return_ranks:
-            theta_bar = (torch.exp(log_w)[:, :, None] * torch.exp(log_theta)).sum(dim=1)
+            theta_bar = (torch.exp(particles.log_w)[:, :, None] * torch.exp(log_theta)).sum(dim=1)
             scores = theta_bar @ phi_kv                                      # (B, V)
-            target = scores.gather(1, tok[idx.clamp(min=0)][:, None])
+            target = scores.gather(1, words[:, None])
             ranks[out_idx[s]] = 1 + (scores > target).sum(dim=1)
-        u = torch.rand(R, generator=generator, device=device)
-        z, probs = categorical(lp.reshape(R, K), u)
-        state = prior.advance(state, z)
-        log_w = log_w + log_ps - log_pred[:, None]
-        w = torch.exp(log_w)
+        _, probs = particles.propagate(lp)
+        particles.log_w = particles.log_w + log_ps - log_pred[:, None]
+        w = torch.exp(particles.log_w)
         if return_doc_topic:
             post = (w[:, :, None] * probs.view(B, S, K)).sum(dim=1)
             doc_topic.index_add_(0, prefix_doc_t[s], post.to(torch.float64))
-        # systematic resampling where ESS < S/2
-        need = (1.0 / (w * w).sum(dim=1)) < (S / 2.0)
-        cdf = torch.cumsum(w, dim=1)
-        u0 = torch.rand(B, 1, generator=generator, device=device)
-        positions = (u0 + ramp) / S * cdf[:, -1:]
-        ancestors = torch.searchsorted(cdf, positions, right=True).clamp_(max=S - 1)
-        ancestors = torch.where(need[:, None], ancestors, identity)
-        state = prior.select(state, (slot_base + ancestors).reshape(-1))
-        log_w = torch.where(need[:, None], torch.full_like(log_w, log_uniform), log_w)
-        if progress is not None:
-            done += int(active[s])
-            if (s & 63) == 63 or s == sched.n_steps - 1:
-                progress.update(done)
-                done = 0
+        particles.resample(w, torch.cumsum(w, dim=1))
+        counter.step(s)
     return results(out[:n_out].cpu().numpy())
 
 
-def exact_log_prob(theta_fn, topic_word, words, score_from=0):
+def enumerated_log_prob(theta_fn, topic_word, words, score_from=0):
     """Exact log p(w_t | w_<t) for t ≥ score_from of one short document, by enumerating all
     K^N topic paths (reference for tests; N ≤ ~8).
 

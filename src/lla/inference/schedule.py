@@ -79,3 +79,11 @@ def pack(lengths, n_slots):
         doc[t0:t0 + n, s] = d
         start[t0, s] = True
     return Schedule(token_index=token_index, start=start, doc=doc, position=position)
+
+
+def auto_slots(lengths, cap=2048, floor=32):
+    """Slots (documents side by side) for continuous batching: about total / longest (so the
+    longest document does not set the pace), within [floor, cap]."""
+    lengths = np.asarray(lengths)
+    longest = int(lengths.max()) if len(lengths) else 1
+    return int(np.clip(int(lengths.sum()) // max(longest, 1), floor, cap))

@@ -17,32 +17,28 @@ history function), used only by the tests that check both draw from the same con
 import numpy as np
 import torch
 
+from .._threads import one_cpu_thread
+from ._particles import ProgressCounter
 from .sampling import categorical
-from ._threads import single_cpu_thread
 from .schedule import pack
 
 
-def se_step(*args, **kwargs):
-    """See :func:`_se_step` (run on one CPU thread)."""
-    prior = args[0] if args else kwargs["prior"]
-    with single_cpu_thread(prior.device):
-        return _se_step(*args, **kwargs)
-
-
+@one_cpu_thread
 @torch.no_grad()
-def _se_step(prior, log_phi_t, tokens, lengths, *, generator, n_slots=256, progress=None,
+def se_step(prior, log_phi_wk, tokens, lengths, *, generator, n_slots=256, progress=None,
             schedule=None):
-    """Sample new topic assignments for every token.
+    """Sample new topic assignments for every token.  Runs on one CPU thread
+    (:func:`lla._threads.one_cpu_thread`).
 
     Parameters
     ----------
     prior : an object of the prior protocol (:mod:`lla.inference.priors`), e.g.
         ``Dynamics.stepper()``: gives log θ_t from the sampled history
-    log_phi_t : float (V, K) tensor on the prior's device: log φ_{w,k} (note: word-major)
+    log_phi_wk : float (V, K) tensor on the prior's device: log φ_{w,k} (word-major)
     tokens : int array (n_tokens,), the documents' tokens concatenated (training prefixes)
     lengths : int array (n_docs,), N_d; document d is the next ``lengths[d]`` tokens
     generator : torch.Generator on the prior's device (the uniforms of the draws)
-    n_slots : documents processed in parallel (rows of every batched LSTM step)
+    n_slots : documents processed side by side (rows of every batched LSTM step)
     progress : optional tqdm-like object; ``update(n)`` is called with tokens done
     schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
 
@@ -60,25 +56,20 @@ def _se_step(prior, log_phi_t, tokens, lengths, *, generator, n_slots=256, progr
     tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
     index = torch.as_tensor(schedule.token_index, device=device)
     start = torch.as_tensor(schedule.start, device=device)
-    active = (schedule.token_index >= 0).sum(axis=1)
+    counter = ProgressCounter(progress, schedule)
     R = schedule.n_slots
     z_buf = torch.zeros(n + 1, dtype=torch.int64, device=device)  # slot n: writes of idle rows
     state = prior.initial_state(R)
-    done = 0
     for s in range(schedule.n_steps):
         idx = index[s]
         state = prior.reset(state, start[s])
         log_theta = prior.log_theta(state)
         w = tok[idx.clamp(min=0)]
         u = torch.rand(R, generator=generator, device=device)
-        z, _ = categorical(log_theta + log_phi_t[w], u)
+        z, _ = categorical(log_theta + log_phi_wk[w], u)
         z_buf[torch.where(idx >= 0, idx, n)] = z
         state = prior.advance(state, z)
-        if progress is not None:
-            done += int(active[s])
-            if (s & 63) == 63 or s == schedule.n_steps - 1:
-                progress.update(done)
-                done = 0
+        counter.step(s)
     return z_buf[:n].to(torch.int32).cpu().numpy()
 
 

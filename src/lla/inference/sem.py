@@ -15,38 +15,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..nn.training import train_epoch
+from .counts import log_phi_wk, topic_counts
+from .schedule import auto_slots
 from .se_step import se_step
-
-
-def topic_counts(words, z, n_types, n_topics):
-    """n_wk: int32 (V, K), how often word w carries topic k.  words, z: int (N,)."""
-    flat = np.asarray(words, dtype=np.int64) * n_topics + np.asarray(z, dtype=np.int64)
-    return np.bincount(flat, minlength=n_types * n_topics).reshape(n_types, n_topics) \
-        .astype(np.int32)
-
-
-def topic_word(n_wk, beta):
-    """φ: float64 (K, V), φ_{k,w} = (n_wk + β) / (n_k + Vβ)."""
-    n_wk = np.asarray(n_wk, dtype=np.float64)
-    V = n_wk.shape[0]
-    return np.ascontiguousarray(((n_wk + beta) / (n_wk.sum(axis=0) + V * beta)).T)
-
-
-def log_phi_word_major(n_wk, beta, device):
-    """log φ as a float32 (V, K) tensor on ``device`` (the layout the samplers gather rows of)."""
-    return torch.as_tensor(np.log(topic_word(n_wk, beta).T), dtype=torch.float32,
-                           device=device).contiguous()
-
-
-def auto_slots(lengths, cap=2048, floor=32):
-    """Rows for continuous batching: about total / longest (so the longest document does not
-    set the pace), within [floor, cap]."""
-    lengths = np.asarray(lengths)
-    longest = int(lengths.max()) if len(lengths) else 1
-    return int(np.clip(int(lengths.sum()) // max(longest, 1), floor, cap))
 
 
 @dataclass
@@ -56,7 +29,7 @@ class StepConfig:
     epochs: int = 2
     batch_size: int = 32
     bptt: int = 64
-    se_slots: int = 0  # 0 = auto
+    n_slots: int = 0  # documents side by side in the SE-step; 0 = automatic
     clip: float = 1.0
 
 
@@ -73,11 +46,11 @@ def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, ba
     return loss
 
 
-def sequential_se_step(dynamics, log_phi_t, words, lengths, generator, config):
+def sequential_se_step(dynamics, log_phi_wk, words, lengths, generator, config):
     """Topic-LLA's SE-step: θ_t from the LSTM run on the sampled z_<t (sequential in t, batched
     across documents, :func:`lla.inference.se_step.se_step`).  Returns int32 (N,)."""
-    return se_step(dynamics.stepper(), log_phi_t, words, lengths, generator=generator,
-                   n_slots=config.se_slots or auto_slots(lengths))
+    return se_step(dynamics.stepper(), log_phi_wk, words, lengths, generator=generator,
+                   n_slots=config.n_slots or auto_slots(lengths))
 
 
 def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, streams, *,
@@ -93,7 +66,7 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     beta : β
     config : StepConfig
     streams : (se_generator, dropout_generator, shuffle_rng) for this iteration
-    se_step_fn : se_step_fn(dynamics, log_phi_t (V, K) tensor, words, lengths, generator,
+    se_step_fn : se_step_fn(dynamics, log_phi_wk (V, K) tensor, words, lengths, generator,
         config) -> z int32 (N,); default :func:`sequential_se_step` (topic-LLA); word-/char-LLA
         pass their fused sampler
     symbols : the LSTM's input sequence for the M-step (None: z, topic-LLA; the words for
@@ -105,8 +78,7 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     V, K = n_wk.shape
     device = dynamics.device
     start = time.perf_counter()
-    z = se_step_fn(dynamics, log_phi_word_major(n_wk, beta, device), words, lengths, se_gen,
-                   config)
+    z = se_step_fn(dynamics, log_phi_wk(n_wk, beta, device), words, lengths, se_gen, config)
     se_seconds = time.perf_counter() - start
     n_wk = topic_counts(words, z, V, K)
     start = time.perf_counter()

@@ -26,36 +26,31 @@ paths copied explicitly on resampling instead of traced back), used only by the 
 import numpy as np
 import torch
 
-from .sampling import categorical
-from ._threads import single_cpu_thread
-from .schedule import pack
-
-
-def smoother_se_step(*args, **kwargs):
-    """See :func:`_smoother_se_step` (run on one CPU thread)."""
-    prior = args[0] if args else kwargs["prior"]
-    with single_cpu_thread(prior.device):
-        return _smoother_se_step(*args, **kwargs)
+from .._threads import one_cpu_thread
+from ._particles import Particles, ProgressCounter
+from .schedule import auto_slots, pack
 
 
 def _small_int(n):
     return torch.int16 if n < 2 ** 15 else torch.int32
 
 
+@one_cpu_thread
 @torch.no_grad()
-def _smoother_se_step(prior, log_phi_t, tokens, lengths, *, n_particles=16, generator,
-                      n_slots=64, progress=None, schedule=None):
-    """Sample every document's topic path from the particle approximation of p(z | w).
+def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, generator,
+                     n_slots=64, progress=None, schedule=None):
+    """Sample every document's topic path from the particle approximation of p(z | w).  Runs on
+    one CPU thread (:func:`lla._threads.one_cpu_thread`).
 
     Parameters
     ----------
     prior : an object of the prior protocol (:mod:`lla.inference.priors`)
-    log_phi_t : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
+    log_phi_wk : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
     tokens : int array (n_tokens,), the documents' tokens concatenated
     lengths : int array (n_docs,), N_d
     n_particles : S (S = 1 is exactly a forward sample: no resampling, one path)
     generator : torch.Generator on the prior's device
-    n_slots : documents processed in parallel (rows = n_slots · S)
+    n_slots : documents processed side by side (rows = n_slots · S)
     progress : optional tqdm-like object; ``update(n)`` with tokens done
     schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
 
@@ -75,7 +70,6 @@ def _smoother_se_step(prior, log_phi_t, tokens, lengths, *, n_particles=16, gene
         schedule = pack(lengths, n_slots)
     K = prior.n_topics
     B = schedule.n_slots
-    R = B * S
     n_steps = schedule.n_steps
     doc = schedule.doc
     ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
@@ -83,54 +77,29 @@ def _smoother_se_step(prior, log_phi_t, tokens, lengths, *, n_particles=16, gene
     tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
     index = torch.as_tensor(schedule.token_index, device=device)
     start = torch.as_tensor(schedule.start, device=device)
-    active = (schedule.token_index >= 0).sum(axis=1)
+    counter = ProgressCounter(progress, schedule)
 
     # history for the trace-back: z of every row, the resampling ancestors, the final draw
     z_hist = torch.empty(n_steps, B, S, dtype=_small_int(K), device=device)
     anc_hist = torch.empty(n_steps, B, S, dtype=_small_int(S), device=device)
     final = torch.empty(n_steps, B, dtype=torch.int64, device=device)
 
-    log_uniform = -float(np.log(S))
-    log_w = torch.full((B, S), log_uniform, device=device)
-    ramp = torch.arange(S, device=device, dtype=torch.float32)[None, :]
-    identity = torch.arange(S, device=device)[None, :].expand(B, S)
-    slot_base = (torch.arange(B, device=device) * S)[:, None]
-    state = prior.initial_state(R)
-    done = 0
+    particles = Particles(prior, B, S, generator)
     for s in range(n_steps):
-        idx = index[s]
-        st = start[s]
-        state = prior.reset(state, st.repeat_interleave(S))
-        log_w = torch.where(st[:, None], torch.full_like(log_w, log_uniform), log_w)
-        log_theta = prior.log_theta(state).view(B, S, K)
-        lp = log_theta + log_phi_t[tok[idx.clamp(min=0)]][:, None, :]   # (B, S, K)
-        log_ps = torch.logsumexp(lp, dim=2)                               # log p(w_t | z^s_<t)
-        u = torch.rand(R, generator=generator, device=device)
-        z, _ = categorical(lp.reshape(R, K), u)
+        particles.start(start[s])
+        _, lp, log_ps = particles.weigh(log_phi_wk[tok[index[s].clamp(min=0)]])
+        z, _ = particles.propagate(lp)
         z_hist[s] = z.view(B, S)
-        state = prior.advance(state, z)
-        log_w = log_w + log_ps
-        log_w = log_w - torch.logsumexp(log_w, dim=1, keepdim=True)
-        w = torch.exp(log_w)
+        log_w = particles.log_w + log_ps
+        particles.log_w = log_w - torch.logsumexp(log_w, dim=1, keepdim=True)
+        w = torch.exp(particles.log_w)
         cdf = torch.cumsum(w, dim=1)
         # the particle a document ending here keeps (by its final weight)
         u_end = torch.rand(B, 1, generator=generator, device=device)
         final[s] = torch.searchsorted(cdf, u_end * cdf[:, -1:], right=True)[:, 0] \
             .clamp_(max=S - 1)
-        # systematic resampling where ESS < S/2
-        need = (1.0 / (w * w).sum(dim=1)) < (S / 2.0)
-        u0 = torch.rand(B, 1, generator=generator, device=device)
-        positions = (u0 + ramp) / S * cdf[:, -1:]
-        ancestors = torch.searchsorted(cdf, positions, right=True).clamp_(max=S - 1)
-        ancestors = torch.where(need[:, None], ancestors, identity)
-        anc_hist[s] = ancestors
-        state = prior.select(state, (slot_base + ancestors).reshape(-1))
-        log_w = torch.where(need[:, None], torch.full_like(log_w, log_uniform), log_w)
-        if progress is not None:
-            done += int(active[s])
-            if (s & 63) == 63 or s == n_steps - 1:
-                progress.update(done)
-                done = 0
+        anc_hist[s] = particles.resample(w, cdf)
+        counter.step(s)
 
     # trace back: p = the particle (after step s's resampling) whose path we follow
     z_hist = z_hist.cpu().numpy()
@@ -183,13 +152,11 @@ def smoother_reference(theta_fn, topic_word, words, n_particles, rng):
 def smoother_se_step_fn(n_particles):
     """An ``se_step_fn`` for :func:`lla.inference.sem.sem_iteration` (topic-LLA): whole paths
     from the particle smoother with ``n_particles`` particles per document.  Rows per batched
-    step = slots × S; slots = ``config.se_slots`` or about total / longest, at most 8192 / S."""
-    from .sem import auto_slots
-
+    step = slots × S; slots = ``config.n_slots`` or about total / longest, at most 8192 / S."""
     S = int(n_particles)
 
-    def se_step_fn(dynamics, log_phi_t, words, lengths, generator, config):
-        slots = config.se_slots or auto_slots(lengths, cap=max(1, 8192 // S), floor=1)
-        return smoother_se_step(dynamics.stepper(), log_phi_t, words, lengths, n_particles=S,
+    def se_step_fn(dynamics, log_phi_wk, words, lengths, generator, config):
+        slots = config.n_slots or auto_slots(lengths, cap=max(1, 8192 // S), floor=1)
+        return smoother_se_step(dynamics.stepper(), log_phi_wk, words, lengths, n_particles=S,
                                 generator=generator, n_slots=slots)
     return se_step_fn

@@ -20,27 +20,74 @@ reproducible only statistically.  The LDA initialisation reproduces for a fixed 
 import copy
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .._progress import progress
+from .._threads import torch_threads
 from ..base import Model, TopicWordMixin, load_model
 from ..errors import InputError, ParameterError
-from ..inference.sem import (StepConfig, fit_lstm, log_phi_word_major, run_sem,
-                             sequential_se_step, topic_counts, topic_word)
+from ..evaluation.perplexity import perplexity
+from ..inference.counts import log_phi_wk, topic_counts, topic_word
+from ..inference.sem import StepConfig, fit_lstm, run_sem, sequential_se_step
 from ..nn.dynamics import Dynamics
+from ..nn.early_stopping import EarlyStopping
+from ..nn.state import (load_optimizer, numpy_to_tensors, optimizer_arrays,
+                        tensors_to_numpy)
 from ..nn.training import make_optimizer
-from .lda import LDA, _prefix_arrays, corpus_fingerprint
+from .. import params
+from ..params import Param
+from .lda import LDA
 
 log = logging.getLogger(__name__)
 
 # spawn keys of the random streams derived from the model's seed
 _LDA, _INIT, _ITER, _SCORE, _VALID = 0, 1, 2, 3, 4
-# hyper-parameters that may differ between a checkpoint and the run that resumes it
-_RESUMABLE = {"n_iter", "show_progress", "checkpoint_dir", "device", "n_threads",
-              "early_stopping", "patience", "validation_every", "validation_particles"}
+
+#: hyper-parameters of every LLA variant (DESIGN §1, §2); the defaults are the constructors'
+LLA_PARAMETERS = {
+    "n_topics": params.TOPICS,
+    "embedding_size": params.EMBEDDING,
+    "hidden_size": params.HIDDEN,
+    "alpha": params.ALPHA,
+    "beta": params.BETA,
+    "n_iter": Param("int", low=0, flag="--iterations", compare_flag="--sem-iterations",
+                    resumable=True, metavar="N", help=params.SWEEPS_OR_ITERATIONS),
+    "init_lda_iter": Param("int", low=1, flag="--init-lda-iterations",
+                           compare_flag="--lda-iterations", metavar="N",
+                           help="LLA: LDA sweeps of the initialisation"),
+    "init_lstm_epochs": Param("int", low=0, flag="--init-lstm-epochs",
+                              compare_flag="--init-lstm-epochs", metavar="N",
+                              help="LLA: LSTM epochs on LDA's assignments before SEM"),
+    "lstm_epochs_per_iter": Param("int", low=0, flag="--lstm-epochs",
+                                  compare_flag="--lstm-epochs", metavar="N",
+                                  help="LLA: LSTM epochs per SEM iteration"),
+    "batch_size": replace(params.BATCH, compare_flag="--batch-size"),
+    "bptt": params.BPTT,
+    "learning_rate": params.LEARNING_RATE,
+    "weight_decay": Param("float", low=0, flag="--weight-decay", metavar="WD",
+                          help="LLA: AdamW's decoupled weight decay"),
+    "dropout": params.DROPOUT,
+    "early_stopping": Param("bool", flag="--early-stopping", resumable=True,
+                            help="LLA: train on 60% of every prefix, keep the iteration "
+                                 "whose perplexity on the rest is best"),
+    "patience": params.PATIENCE,
+    "validation_every": Param("int", low=1, resumable=True,
+                              help="SEM iterations between validation scores"),
+    "n_slots": Param("int", low=1, none=True,
+                     help="documents processed side by side in the SE-step and in scoring "
+                          "(None: about total tokens / longest document)"),
+    "n_threads": params.THREADS,
+    "device": params.DEVICE,
+    "checkpoint_dir": Param("path", none=True, flag="--checkpoint-dir", resumable=True,
+                            metavar="DIR", help="LLA: save the model there after every "
+                                                "SEM iteration (continue with --resume)"),
+    "random_state": params.SEED,
+    "show_progress": params.PROGRESS,
+}
 
 
 class LLABase(TopicWordMixin, Model):
@@ -51,11 +98,8 @@ class LLABase(TopicWordMixin, Model):
     fitted attributes common to all variants.
     """
 
-    #: integer hyper-parameters and their lower bounds (checked when present)
-    _int_params = (("n_topics", 1), ("embedding_size", 1), ("hidden_size", 1), ("n_iter", 0),
-                   ("init_lda_iter", 1), ("init_lstm_epochs", 0), ("lstm_epochs_per_iter", 0),
-                   ("batch_size", 1), ("bptt", 1), ("patience", 1), ("validation_every", 1),
-                   ("validation_particles", 1))
+    _parameters = LLA_PARAMETERS
+    _renamed_parameters = {"se_batch_size": "n_slots"}
 
     # -- hooks of the variants ------------------------------------------------------------------
     #: fitted attributes of a variant that a resumed run takes over from its checkpoint
@@ -70,7 +114,7 @@ class LLABase(TopicWordMixin, Model):
         return None
 
     def _se_step_fn(self):
-        """se_step_fn(dynamics, log_phi_t, words, lengths, generator, config) -> z."""
+        """se_step_fn(dynamics, log_phi_wk, words, lengths, generator, config) -> z."""
         return sequential_se_step
 
     def _validation_log_prob(self, corpus):
@@ -84,37 +128,10 @@ class LLABase(TopicWordMixin, Model):
     def _restore_extra_state(self, metadata, arrays):
         """Called by ``_set_state`` after the vocabulary, before the dynamics are built."""
 
-    def get_params(self):
-        params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None  # a SeedSequence is not JSON (its entropy is saved)
-        if params["checkpoint_dir"] is not None:
-            params["checkpoint_dir"] = str(params["checkpoint_dir"])
-        return params
-
     def _fitted_attribute(self):
         return "n_wk_"
 
     # -- checks and seeds ---------------------------------------------------------------------
-    def _validate(self):
-        def integer(name, low):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-
-        names = set(self._param_names())
-        for name, low in self._int_params:
-            if name in names:
-                integer(name, low)
-        if self.se_batch_size is not None:
-            integer("se_batch_size", 1)
-        if not (isinstance(self.beta, (int, float)) and self.beta > 0):
-            raise ParameterError(f"beta must be a positive number, got {self.beta!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not (float(self.learning_rate) > 0 and float(self.weight_decay) >= 0):
-            raise ParameterError("learning_rate must be > 0 and weight_decay >= 0")
-
     def _torch_device(self):
         try:
             device = torch.device(self.device)
@@ -125,15 +142,7 @@ class LLABase(TopicWordMixin, Model):
         return device
 
     def _root_entropy(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.SeedSequence):
-            return rs.entropy
-        if rs is None:
-            return np.random.SeedSequence().entropy
-        if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool) and rs >= 0:
-            return int(rs)
-        raise ParameterError(f"random_state must be a non-negative int, a SeedSequence or None, "
-                             f"got {rs!r}")
+        return self._seed_sequence().entropy
 
     def _stream(self, *key):
         return np.random.SeedSequence(self.entropy_, spawn_key=tuple(int(k) for k in key))
@@ -149,7 +158,7 @@ class LLABase(TopicWordMixin, Model):
 
     def _step_config(self, epochs):
         return StepConfig(epochs=int(epochs), batch_size=int(self.batch_size),
-                          bptt=int(self.bptt), se_slots=int(self.se_batch_size or 0))
+                          bptt=int(self.bptt), n_slots=int(self.n_slots or 0))
 
     def _new_dynamics(self):
         device = self._torch_device()
@@ -174,10 +183,18 @@ class LLABase(TopicWordMixin, Model):
             order) to start from instead of the LDA sweeps (e.g. another model's ``z_``).
 
         Ctrl-C (KeyboardInterrupt) after the initialisation stops cleanly: the model keeps the
-        last finished iteration and ``interrupted_`` is True.
+        last finished iteration and ``interrupted_`` is True.  torch and numba run on
+        ``n_threads`` threads (:mod:`lla._threads`).
         """
         self._validate()
+        if resume and self.checkpoint_dir is None:
+            raise ParameterError("needs checkpoint_dir (the checkpoint to continue from)",
+                                 parameter="resume")
         self._torch_device()  # an unusable device fails here, before any work
+        with torch_threads(self.n_threads):
+            return self._fit(corpus, validation, resume, callback, init_assignments)
+
+    def _fit(self, corpus, validation, resume, callback, init_assignments):
         train = corpus
         if validation is None and self.early_stopping:
             train = corpus.prefix_corpus()
@@ -185,34 +202,31 @@ class LLABase(TopicWordMixin, Model):
         if validation is not None and validation.n_types != corpus.n_types:
             raise InputError("the validation corpus has a different vocabulary size",
                              getattr(validation, "path", None))
-        words, _, lengths = _prefix_arrays(train)
+        words, _, lengths = train.prefix_arrays()
         if len(words) == 0:
             raise InputError("the corpus has no training tokens", corpus.path)
         K = int(self.n_topics)
-        fingerprint = corpus_fingerprint(train)
+        fingerprint = train.fingerprint()
 
         resumed = resume and self.checkpoint_dir is not None and \
             (Path(self.checkpoint_dir) / "model.json").exists()
         if resumed:
             self._load_checkpoint(fingerprint)
-            optimizer = self._optimizer
-            z, n_wk = self.z_, self.n_wk_
             log.info("%s: resuming after iteration %d from %s", self.model_name,
-                     self.n_iter_done_,
-                     self.checkpoint_dir)
+                     self.n_iter_done_, self.checkpoint_dir)
         else:
             self.entropy_ = self._root_entropy()
             self.fingerprint_ = fingerprint
-            self.corpus_path_ = None if corpus.path is None else str(Path(corpus.path).resolve())
+            self._record_corpus(corpus)
             self.vocab_types_ = list(corpus.vocab.types)
             self.prefix_lengths_ = lengths
             self.history_ = []
-            self.best_iteration_, self.best_score_, self.n_iter_done_ = 0, None, 0
-            self.best_validation_iteration_ = None
+            self.n_iter_done_ = 0
+            self._stopper = self._new_stopper()
             self._best = None
             self._validation_corpus = validation
-            z, n_wk = self._initialise(train, words, lengths, init_assignments)
-            optimizer = self._optimizer
+            self._initialise(train, words, lengths, init_assignments)
+        z, n_wk, optimizer = self.z_, self.n_wk_, self._optimizer
         self.interrupted_ = False
         self._validation_corpus = validation
         dynamics = self.dynamics_
@@ -222,7 +236,7 @@ class LLABase(TopicWordMixin, Model):
         def after_iteration(it, z_it, n_wk_it, stats):
             self._set_fitted(z_it, n_wk_it, it)
             stats = dict(stats, iteration=it)
-            keep_going = self._validate_and_record(validation, stats, it)
+            keep_going = self._validate_and_record(stats, it)
             bar.update(1)
             bar.set_postfix(se_tok_s=f"{stats['se_tokens_per_second']:.3g}",
                             loss=f"{stats['lstm_loss']:.3f}",
@@ -256,28 +270,25 @@ class LLABase(TopicWordMixin, Model):
 
     def _initialise(self, train, words, lengths, init_assignments=None):
         """Iteration 0: LDA sweeps (or given assignments), then the LSTM on the assignments."""
+        start = time.perf_counter()
         if init_assignments is not None:
             z = np.asarray(init_assignments).astype(np.int32).ravel()
             if z.shape != words.shape or z.min() < 0 or z.max() >= int(self.n_topics):
                 raise ParameterError(f"init_assignments must be {len(words)} topics in "
                                      f"[0, {self.n_topics})")
-            return self._initialise_lstm(z, topic_counts(words, z, train.n_types,
-                                                         int(self.n_topics)), lengths, 0.0,
-                                         words)
-        lda = LDA(int(self.n_topics), alpha=self.alpha, beta=float(self.beta),
-                  n_iter=int(self.init_lda_iter), n_average=0, n_threads=self.n_threads,
-                  random_state=self._stream(_LDA), show_progress=self.show_progress,
-                  evaluate_every=max(1, int(self.init_lda_iter)))
-        start = time.perf_counter()
-        lda.fit(train)
-        lda_seconds = time.perf_counter() - start
-        if getattr(lda, "n_iter_done_", self.init_lda_iter) < int(self.init_lda_iter):
-            raise KeyboardInterrupt  # LDA was interrupted: there is no model yet
-        z = np.asarray(lda.z_, dtype=np.int32).copy()
-        n_wk = np.asarray(lda.n_wk_, dtype=np.int32).copy()
-        return self._initialise_lstm(z, n_wk, lengths, lda_seconds, words)
-
-    def _initialise_lstm(self, z, n_wk, lengths, lda_seconds, words):
+            n_wk = topic_counts(words, z, train.n_types, int(self.n_topics))
+            lda_seconds = 0.0
+        else:
+            lda = LDA(int(self.n_topics), alpha=self.alpha, beta=float(self.beta),
+                      n_iter=int(self.init_lda_iter), n_average=0, n_threads=self.n_threads,
+                      random_state=self._stream(_LDA), show_progress=self.show_progress,
+                      evaluate_every=max(1, int(self.init_lda_iter)))
+            lda.fit(train)
+            lda_seconds = time.perf_counter() - start
+            if lda.n_iter_done_ < int(self.init_lda_iter):
+                raise KeyboardInterrupt  # LDA was interrupted: there is no model yet
+            z = np.asarray(lda.z_, dtype=np.int32).copy()
+            n_wk = np.asarray(lda.n_wk_, dtype=np.int32).copy()
         self.dynamics_ = self._new_dynamics()
         self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
                                          float(self.weight_decay))
@@ -290,48 +301,48 @@ class LLABase(TopicWordMixin, Model):
                  "lstm_seconds": time.perf_counter() - start, "lstm_loss": loss,
                  "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size}
         self._set_fitted(z, n_wk, 0)
-        self._validate_and_record(self._validation, stats, 0)
+        self._validate_and_record(stats, 0)
         self._checkpoint()
-        return z, n_wk
 
     def _set_fitted(self, z, n_wk, iteration):
         self.z_, self.n_wk_ = z, n_wk
         self.topic_word_ = topic_word(n_wk, float(self.beta))
         self.n_iter_done_ = iteration
-        self.best_iteration_ = iteration
 
     # -- validation / early stopping ------------------------------------------------------------
-    @property
-    def _validation(self):
-        return getattr(self, "_validation_corpus", None)
+    def _new_stopper(self):
+        return EarlyStopping(patience=int(self.patience), every=int(self.validation_every))
 
-    def _validate_and_record(self, validation, stats, iteration):
-        """Score ``validation`` if due, track the best iteration; returns False to stop."""
-        if validation is not None:
-            self._validation_corpus = validation
-        validation = self._validation
+    @property
+    def best_iteration_(self):
+        """The iteration with the best validation perplexity (the one kept with
+        ``early_stopping``); None without validation."""
+        return self._stopper.best_step
+
+    @property
+    def best_score_(self):
+        """That iteration's validation perplexity (None without validation)."""
+        return self._stopper.best_score
+
+    def _validate_and_record(self, stats, iteration):
+        """Score the validation corpus if due, track the best iteration; returns False to
+        stop."""
+        validation = getattr(self, "_validation_corpus", None)
         keep_going = True
         if validation is not None and iteration % int(self.validation_every) == 0:
             start = time.perf_counter()
-            lp = self._validation_log_prob(validation)
-            from ..evaluation import perplexity
-            ppl = perplexity(lp)
+            ppl = perplexity(self._validation_log_prob(validation))
             stats["validation_perplexity"] = ppl
             stats["validation_seconds"] = time.perf_counter() - start
-            if self.best_score_ is None or ppl < self.best_score_:
-                self.best_score_, self.best_validation_iteration_ = ppl, iteration
+            if self._stopper.record(iteration, ppl):
                 if self.early_stopping:
                     self._best = self._snapshot()
-            elif self.early_stopping:
-                evals_since = (iteration - self.best_validation_iteration_) \
-                    // int(self.validation_every)
-                if evals_since >= int(self.patience):
-                    log.info("%s: early stop at iteration %d (best %d, validation "
-                             "perplexity %.2f)", self.model_name, iteration,
-                             self.best_validation_iteration_,
-                             self.best_score_)
-                    stats["early_stop"] = True
-                    keep_going = False
+            elif self.early_stopping and self._stopper.exhausted(iteration):
+                log.info("%s: early stop at iteration %d (best %d, validation perplexity "
+                         "%.2f)", self.model_name, iteration, self.best_iteration_,
+                         self.best_score_)
+                stats["early_stop"] = True
+                keep_going = False
         self.history_.append({k: (float(v) if isinstance(v, (np.floating, float)) else v)
                               for k, v in stats.items()})
         return keep_going
@@ -348,7 +359,6 @@ class LLABase(TopicWordMixin, Model):
         self.dynamics_.load_state_dict(best["dynamics"])
         self.z_, self.n_wk_ = best["z"], best["n_wk"]
         self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
-        self.best_iteration_ = best["iteration"]
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self):
@@ -362,31 +372,32 @@ class LLABase(TopicWordMixin, Model):
                              self.checkpoint_dir)
         mine, theirs = self.get_params(), saved.get_params()
         diff = sorted(k for k in set(mine) | set(theirs)
-                      if k not in _RESUMABLE and mine.get(k) != theirs.get(k))
+                      if not (k in self._parameters and self._parameters[k].resumable)
+                      and mine.get(k) != theirs.get(k))
         if diff:
             raise InputError(f"cannot resume: hyper-parameters differ from the checkpoint's "
                              f"({', '.join(diff)})", self.checkpoint_dir)
         if saved.fingerprint_ != fingerprint:
             raise InputError("cannot resume: the checkpoint was trained on another corpus",
                              self.checkpoint_dir)
-        device = self._torch_device()
         for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_",
-                     "prefix_lengths_", "history_", "best_iteration_", "best_score_",
-                     "best_validation_iteration_",
-                     "n_iter_done_", "z_", "n_wk_", "topic_word_", "_best",
-                     *self._variant_attributes):
+                     "prefix_lengths_", "history_", "n_iter_done_", "z_", "n_wk_",
+                     "topic_word_", "_best", *self._variant_attributes):
             setattr(self, name, getattr(saved, name))
+        self._stopper = self._new_stopper()
+        self._stopper.best_score = saved.best_score_
+        self._stopper.best_step = saved.best_iteration_
         self.z_ = np.array(self.z_, dtype=np.int32)
         self.n_wk_ = np.array(self.n_wk_, dtype=np.int32)
-        self.dynamics_ = saved.dynamics_.to(device)
+        self.dynamics_ = saved.dynamics_.to(self._torch_device())
         self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
                                          float(self.weight_decay))
         if saved._optimizer_state is not None:
-            _load_optimizer(self._optimizer, saved._optimizer_state, self.dynamics_)
+            load_optimizer(self._optimizer, saved._optimizer_state, self.dynamics_)
 
     # -- scoring ------------------------------------------------------------------------------
-    def _log_phi(self):
-        return log_phi_word_major(self.n_wk_, float(self.beta), self.dynamics_.device)
+    def _log_phi_wk(self):
+        return log_phi_wk(self.n_wk_, float(self.beta), self.dynamics_.device)
 
     # -- interpretation -----------------------------------------------------------------------
     def n_parameters(self):
@@ -397,31 +408,39 @@ class LLABase(TopicWordMixin, Model):
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
 
+    def fit_summary(self):
+        wanted = int(self.n_iter)
+        text = f"{self.n_iter_done_} SEM iterations"
+        if self.n_iter_done_ < wanted:
+            text += f" (stopped early, of {wanted})"
+        if self.early_stopping and self.best_iteration_ is not None:
+            text += f", kept iteration {self.best_iteration_} (validation perplexity " \
+                    f"{self.best_score_:.1f})"
+        return text
+
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self):
         meta = {"entropy": str(self.entropy_), "fingerprint": self.fingerprint_,
                 "corpus_path": self.corpus_path_, "n_iter_done": int(self.n_iter_done_),
-                "best_iteration": int(self.best_iteration_),
                 "best_score": self.best_score_, "history": self.history_,
-                "best_validation_iteration": self.best_validation_iteration_,
+                "best_validation_iteration": self.best_iteration_,
                 "interrupted": bool(getattr(self, "interrupted_", False))}
         vocab = "\n".join(self.vocab_types_).encode("utf-8")
         arrays = {"n_wk": self.n_wk_, "z": self.z_, "prefix_lengths": self.prefix_lengths_,
                   "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
-        arrays.update(_tensors_to_numpy("dynamics.", self.dynamics_.state_dict()))
+        arrays.update(tensors_to_numpy("dynamics.", self.dynamics_.state_dict()))
         extra_meta, extra_arrays = self._extra_state()
         meta.update(extra_meta)
         arrays.update(extra_arrays)
         opt = getattr(self, "_optimizer", None)
         if opt is not None:
-            state, steps = _optimizer_arrays(opt, self.dynamics_)
+            state, steps = optimizer_arrays(opt, self.dynamics_)
             arrays.update(state)
             meta["optimizer_steps"] = steps
         if self.early_stopping and getattr(self, "_best", None) is not None:
             best = self._best
-            meta["best_snapshot_iteration"] = int(best["iteration"])
             arrays["best.z"], arrays["best.n_wk"] = best["z"], best["n_wk"]
-            arrays.update(_tensors_to_numpy("best.dynamics.", best["dynamics"]))
+            arrays.update(tensors_to_numpy("best.dynamics.", best["dynamics"]))
         return meta, arrays
 
     def _set_state(self, metadata, arrays):
@@ -430,9 +449,9 @@ class LLABase(TopicWordMixin, Model):
             self.fingerprint_ = metadata["fingerprint"]
             self.corpus_path_ = metadata.get("corpus_path")
             self.n_iter_done_ = int(metadata["n_iter_done"])
-            self.best_iteration_ = int(metadata.get("best_iteration", self.n_iter_done_))
-            self.best_score_ = metadata.get("best_score")
-            self.best_validation_iteration_ = metadata.get("best_validation_iteration")
+            self._stopper = self._new_stopper()
+            self._stopper.best_score = metadata.get("best_score")
+            self._stopper.best_step = metadata.get("best_validation_iteration")
             self.history_ = list(metadata.get("history", []))
             self.interrupted_ = bool(metadata.get("interrupted", False))
             self.n_wk_ = np.asarray(arrays["n_wk"], dtype=np.int32)
@@ -446,20 +465,20 @@ class LLABase(TopicWordMixin, Model):
                             self.device)
                 self.device = "cpu"
             self.dynamics_ = self._new_dynamics()
-            self.dynamics_.load_state_dict(_numpy_to_tensors("dynamics.", arrays,
-                                                             self.dynamics_.device))
+            self.dynamics_.load_state_dict(numpy_to_tensors("dynamics.", arrays,
+                                                            self.dynamics_.device))
             self._optimizer_state = None
             if "optimizer_steps" in metadata:
                 self._optimizer_state = (metadata["optimizer_steps"],
                                          {k: v for k, v in arrays.items()
                                           if k.startswith("optimizer.")})
             self._best = None
-            if "best_snapshot_iteration" in metadata:
-                self._best = {"iteration": int(metadata["best_snapshot_iteration"]),
+            if "best.n_wk" in arrays:
+                self._best = {"iteration": self.best_iteration_,
                               "z": np.asarray(arrays["best.z"], dtype=np.int32),
                               "n_wk": np.asarray(arrays["best.n_wk"], dtype=np.int32),
-                              "dynamics": _numpy_to_tensors("best.dynamics.", arrays,
-                                                            self.dynamics_.device)}
+                              "dynamics": numpy_to_tensors("best.dynamics.", arrays,
+                                                           self.dynamics_.device)}
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
             raise InputError(f"saved {self.model_name} model is incomplete or corrupt "
                              f"({e})") from None
@@ -470,48 +489,4 @@ class LLABase(TopicWordMixin, Model):
         self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
                                          float(self.weight_decay))
         if self._optimizer_state is not None:
-            _load_optimizer(self._optimizer, self._optimizer_state, self.dynamics_)
-
-
-
-# -- tensors <-> numpy (safetensors holds numpy arrays; never pickle) ------------------------------
-def _tensors_to_numpy(prefix, state_dict):
-    return {prefix + k: v.detach().cpu().numpy() for k, v in state_dict.items()}
-
-
-def _numpy_to_tensors(prefix, arrays, device):
-    return {k[len(prefix):]: torch.as_tensor(np.array(v), device=device)
-            for k, v in arrays.items() if k.startswith(prefix)}
-
-
-def _optimizer_arrays(optimizer, dynamics):
-    """AdamW moments as arrays ``optimizer.<param name>.exp_avg|exp_avg_sq`` + steps dict."""
-    names = {id(p): n for n, p in dynamics.named_parameters()}
-    arrays, steps = {}, {}
-    for p in optimizer.param_groups[0]["params"]:
-        st = optimizer.state.get(p)
-        if not st:
-            continue
-        name = names[id(p)]
-        arrays[f"optimizer.{name}.exp_avg"] = st["exp_avg"].detach().cpu().numpy()
-        arrays[f"optimizer.{name}.exp_avg_sq"] = st["exp_avg_sq"].detach().cpu().numpy()
-        steps[name] = float(st["step"])
-    return arrays, steps
-
-
-def _load_optimizer(optimizer, saved, dynamics):
-    """Put AdamW moments saved by :func:`_optimizer_arrays` into ``optimizer`` (whose
-    hyper-parameters, e.g. lr and weight decay, are kept)."""
-    steps, arrays = saved
-    device = dynamics.device
-    state = {}
-    for i, (name, _) in enumerate(dynamics.named_parameters()):
-        if name in steps:
-            state[i] = {"step": torch.tensor(steps[name]),
-                        "exp_avg": torch.as_tensor(np.array(arrays[f"optimizer.{name}.exp_avg"]),
-                                                   device=device),
-                        "exp_avg_sq": torch.as_tensor(
-                            np.array(arrays[f"optimizer.{name}.exp_avg_sq"]), device=device)}
-    state_dict = optimizer.state_dict()
-    state_dict["state"] = state
-    optimizer.load_state_dict(state_dict)
+            load_optimizer(self._optimizer, self._optimizer_state, self.dynamics_)

@@ -15,10 +15,11 @@ never seen.
 """
 
 import numpy as np
-import torch
 
+from .._threads import torch_threads
 from ..base import Model
 from ..errors import InputError
+from ..nn.state import numpy_to_tensors, tensors_to_numpy
 
 
 class NeuralBaseline(Model):
@@ -28,14 +29,10 @@ class NeuralBaseline(Model):
     (module, history, best_epoch)`` and may override ``_prepare(corpus)`` (called once before
     training)."""
 
+    _renamed_parameters = {"lr": "learning_rate"}
+
     def _fitted_attribute(self):
         return "module_"
-
-    def get_params(self):
-        params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None  # a SeedSequence is not JSON: saved as None
-        return params
 
     def _check_corpus(self, corpus):
         self._check_fitted()
@@ -51,10 +48,16 @@ class NeuralBaseline(Model):
     def _restore_extra_state(self, metadata):
         """Hook: read back what :meth:`_extra_state` saved, before the module is rebuilt."""
 
-    def fit(self, corpus):
+    def fit(self, corpus, *, resume=False):
         """Train on the prefixes of ``corpus`` (see the module docstring).  Sets ``module_``,
-        ``history_`` (per-epoch statistics of every stage) and ``n_epochs_trained_``."""
+        ``history_`` (per-epoch statistics of every stage) and ``n_epochs_trained_``.  torch
+        runs on ``n_threads`` threads (:mod:`lla._threads`)."""
         self._validate()
+        self._refuse_resume(resume)
+        with torch_threads(self.n_threads):
+            return self._fit(corpus)
+
+    def _fit(self, corpus):
         self._record_corpus(corpus)
         if corpus.n_types < 2 or corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens", getattr(corpus, "path", None))
@@ -89,19 +92,21 @@ class NeuralBaseline(Model):
         n = int(self.module_.n_parameters())
         return {"dense": n, "nonzero": 0, "total": n}
 
+    def fit_summary(self):
+        return f"best epoch {self.n_epochs_trained_}"
+
     # -- persistence (subclasses provide ``_build(V, counts, seed)``) ---------------------------
     def _get_state(self):
         meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
                 "history": self.history_, **self._extra_state()}
-        arrays = {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
-        return meta, arrays
+        return meta, tensors_to_numpy("", self.module_.state_dict())
 
     def _set_state(self, metadata, arrays):
         try:
             V = int(metadata["n_types"])
             self._restore_extra_state(metadata)
             module = self._build(V, np.zeros(V), 0)
-            module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in arrays.items()})
+            module.load_state_dict(numpy_to_tensors("", arrays, "cpu"))
             self.history_ = list(metadata.get("history", []))
             self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
         except (KeyError, TypeError, ValueError, RuntimeError) as e:

@@ -16,49 +16,19 @@ epochs.
 """
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from .. import params
 from .._progress import progress
-from ._neural_base import NeuralBaseline
-from ..errors import ParameterError
 from ..evaluation import perplexity, rank_of_true
-from ..nn.language_model import dropout, early_stopping, seed_streams, seeded
-
-
-class BagOfWordsAutoencoder(nn.Module):
-    """Normalised bag of words (B, V) → code (B, code_size) → log p(w | d) (B, V).
-
-    Parameters of the module: ``hidden`` (Linear V → hidden_size), ``code`` (Linear hidden_size →
-    code_size), ``output`` (Linear code_size → V).
-    """
-
-    def __init__(self, n_types, hidden_size, code_size, *, dropout=0.0):
-        super().__init__()
-        self.n_types = int(n_types)
-        self.dropout = float(dropout)
-        self.hidden = nn.Linear(self.n_types, int(hidden_size))
-        self.code = nn.Linear(int(hidden_size), int(code_size))
-        self.output = nn.Linear(int(code_size), self.n_types)
-
-    @property
-    def device(self):
-        return self.output.weight.device
-
-    def encode(self, bags, *, generator=None):
-        """bags: float (B, V) normalised counts → codes float (B, code_size)."""
-        x = dropout(bags, self.dropout, generator, self.training)
-        return torch.tanh(self.code(torch.tanh(self.hidden(x))))
-
-    def forward(self, bags, *, generator=None):
-        """bags: float (B, V) → log p(w | d): float (B, V)."""
-        return F.log_softmax(self.output(self.encode(bags, generator=generator)), dim=-1)
-
-    def n_parameters(self):
-        return sum(p.numel() for p in self.parameters())
+from ..nn.autoencoder import BagOfWordsAutoencoder
+from ..nn.language_model import early_stopping, seed_streams, seeded
+from ..params import Param
+from ._neural_base import NeuralBaseline
 
 
 def _bags(corpus, docs, part, V):
@@ -81,31 +51,40 @@ class Autoencoder(NeuralBaseline):
     hidden_size : the encoder's hidden layer
     n_epochs : maximum number of epochs (of the validation stage)
     batch_size : documents per minibatch
-    lr : Adam learning rate
+    learning_rate : Adam learning rate
     dropout : dropout on the input bag of words (training only)
     clip : maximum gradient norm (0 = none)
     patience : epochs without validation improvement before stopping
     validation, refit : early stopping on the re-split prefixes, then retraining on the whole
         prefixes (see the module docstring)
-    device, random_state, show_progress : as for :class:`lla.WordLSTM`
+    n_threads, device, random_state, show_progress : as for :class:`lla.WordLSTM`
     """
 
     model_name = "autoencoder"
+    _parameters = {
+        "code_size": Param("int", low=1, flag="--code-size", metavar="C",
+                           help="autoencoder: code size"),
+        # lla compare leaves the autoencoder its own sizes (the LSTMs' would not suit it)
+        "hidden_size": replace(params.HIDDEN, compare_flag=None),
+        "n_epochs": params.EPOCHS,
+        "batch_size": params.BATCH,
+        "learning_rate": params.LEARNING_RATE,
+        "dropout": params.DROPOUT,
+        "clip": Param("float", low=0, help="maximum gradient norm (0: none)"),
+        "patience": params.PATIENCE,
+        "validation": Param("bool", help="early stopping on a validation split of the prefixes"),
+        "refit": Param("bool", help="after early stopping, retrain on the whole prefixes"),
+        "n_threads": params.THREADS,
+        "device": params.DEVICE,
+        "random_state": params.SEED,
+        "show_progress": params.PROGRESS,
+    }
 
-    def __init__(self, code_size=50, hidden_size=256, *, n_epochs=200, batch_size=32, lr=1e-3,
-                 dropout=0.5, clip=1.0, patience=10, validation=True, refit=True, device="cpu",
-                 random_state=None, show_progress=None):
+    def __init__(self, code_size=50, hidden_size=256, *, n_epochs=200, batch_size=32,
+                 learning_rate=1e-3, dropout=0.5, clip=1.0, patience=10, validation=True,
+                 refit=True, n_threads=None, device="cpu", random_state=None,
+                 show_progress=None):
         self._store_arguments(locals())
-
-    def _validate(self):
-        for name in ("code_size", "hidden_size", "n_epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ParameterError(f"{name} must be an integer >= 1, got {v!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not float(self.lr) > 0 or not float(self.clip) >= 0:
-            raise ParameterError("lr must be > 0 and clip >= 0")
 
     def _build(self, V, counts, seed):
         def build():
@@ -122,7 +101,7 @@ class Autoencoder(NeuralBaseline):
         V = corpus.n_types
         init_seed, generator, rng = seed_streams(seed_sequence, self.device)
         module = self._build(V, corpus.prefix_counts(), init_seed)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.learning_rate))
         docs = np.flatnonzero(corpus.prefix_lengths > 0)
         counts = _bags(corpus, docs, "prefix", V)                        # (D, V)
         bags = _normalise(counts)
@@ -163,13 +142,13 @@ class Autoencoder(NeuralBaseline):
         return module, history, best
 
     # -- evaluation ---------------------------------------------------------------------------
-    def heldout_log_prob(self, corpus):
+    def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p(w_t | code of d's prefix) for every suffix token (document completion: the same
         distribution at every suffix position of d): float64 (n_suffix_tokens,)."""
         self._check_corpus(corpus)
         return _score(self.module_, corpus, int(self.batch_size))[0]
 
-    def heldout_ranks(self, corpus):
+    def heldout_ranks(self, corpus, *, n_particles=None):
         """1-based rank of every suffix token under p(· | d's prefix): int64 (n_suffix_tokens,)."""
         self._check_corpus(corpus)
         return _score(self.module_, corpus, int(self.batch_size), ranks=True)[1]

@@ -11,6 +11,8 @@ with weight f(distance), or draws from the base measure with weight α), and φ 
 (n_wk + β) / (n_k + Vβ) from the final training state.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -18,66 +20,15 @@ from .._kernels.ddlda import ddlda_sweep
 from .._kernels.rng import seeds_from
 from .._progress import progress
 from ..base import Model, TopicWordMixin
-from ..errors import InputError, ParameterError
+from ..errors import InputError
+from ..inference.counts import topic_word
+from ..inference.particle_filter import DEFAULT_PARTICLES, particle_filter_log_prob
+from ..inference.priors import DDPrior, decay_weights
+from .. import params
+from ..params import Param
+from .lda import LDA_PARAMETERS
 
 KERNELS = ("exponential", "window")
-
-
-def decay_weights(kernel, width, decay):
-    """f(δ) for δ = 0..W as float64 (W+1,), ``f[0] = 0`` (unused): ``exponential`` is
-    exp(−(δ−1)/decay), ``window`` is 1."""
-    delta = np.arange(width + 1, dtype=np.float64)
-    f = np.exp(-(delta - 1) / decay) if kernel == "exponential" else np.ones(width + 1)
-    f[0] = 0.0
-    return f
-
-
-class DDPrior:
-    """The causal window prior as a particle-filter prior (protocol of
-    :mod:`lla.inference.priors`).  State: int64 (R, W), the last W topics, most recent last,
-    −1 before the document starts."""
-
-    def __init__(self, n_topics, alpha, weights, device="cpu"):
-        self.n_topics = int(n_topics)
-        self.alpha = float(alpha)
-        self.device = torch.device(device)
-        W = len(weights) - 1
-        # column j of the state holds z_{t-(W-j)}: weight f(W - j)
-        self.column_weights = torch.as_tensor(np.asarray(weights)[W - np.arange(W)],
-                                              dtype=torch.float64, device=self.device)
-        self.width = W
-
-    def initial_state(self, n_rows):
-        return torch.full((n_rows, self.width), -1, dtype=torch.int64, device=self.device)
-
-    def reset(self, state, mask):
-        return torch.where(mask[:, None], torch.full_like(state, -1), state)
-
-    def theta(self, state):
-        """θ_t float64 (R, K) of every row."""
-        valid = state >= 0
-        weights = torch.where(valid, self.column_weights, torch.zeros((), dtype=torch.float64,
-                                                                      device=self.device))
-        theta = torch.full((state.shape[0], self.n_topics), self.alpha, dtype=torch.float64,
-                           device=self.device)
-        theta.scatter_add_(1, state.clamp(min=0), weights.expand_as(state).contiguous())
-        return theta / theta.sum(dim=1, keepdim=True)
-
-    def log_theta(self, state):
-        return torch.log(self.theta(state)).to(torch.float32)
-
-    def advance(self, state, z):
-        return torch.cat([state[:, 1:], z[:, None].to(torch.int64)], dim=1)
-
-    def select(self, state, index):
-        return state[index]
-
-    def theta_of_history(self, history):
-        """θ_t (K,) float64 after a 1-d topic history (reference for tests)."""
-        state = self.initial_state(1)
-        for k in history:
-            state = self.advance(state, torch.tensor([int(k)]))
-        return self.theta(state)[0].numpy()
 
 
 class DDLDA(TopicWordMixin, Model):
@@ -99,45 +50,38 @@ class DDLDA(TopicWordMixin, Model):
     """
 
     model_name = "ddlda"
+    _parameters = {
+        "n_topics": params.TOPICS,
+        "alpha": replace(params.ALPHA, none=False),
+        "beta": params.BETA,
+        "kernel": Param("str", choices=KERNELS, flag="--kernel",
+                        help="ddlda: decay kernel over the previous --width tokens"),
+        "width": Param("int", low=1, flag="--width", metavar="W",
+                       help="ddlda: how far (tokens) the prior looks"),
+        "decay": Param("float", low=0, low_open=True, flag="--decay", metavar="D",
+                       help="ddlda: decay length of the exponential kernel"),
+        "n_iter": LDA_PARAMETERS["n_iter"],
+        "n_particles": params.PARTICLES,
+        "random_state": params.SEED,
+        "show_progress": params.PROGRESS,
+    }
 
-    def __init__(self, n_topics, *, alpha=0.1, beta=0.01, kernel="exponential", width=10,
-                 decay=3.0, n_iter=100, n_particles=16, random_state=None):
-        self.n_topics = n_topics
-        self.alpha = alpha
-        self.beta = beta
-        self.kernel = kernel
-        self.width = width
-        self.decay = decay
-        self.n_iter = n_iter
-        self.n_particles = n_particles
-        self.random_state = random_state
-
-    def _validate(self):
-        if not (isinstance(self.n_topics, (int, np.integer)) and self.n_topics >= 1):
-            raise ParameterError(f"n_topics must be an integer >= 1, got {self.n_topics!r}")
-        if not self.alpha > 0 or not self.beta > 0:
-            raise ParameterError(f"alpha and beta must be > 0, got {self.alpha}, {self.beta}")
-        if self.kernel not in KERNELS:
-            raise ParameterError(f"kernel must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
-        if not (isinstance(self.width, (int, np.integer)) and self.width >= 1):
-            raise ParameterError(f"width must be an integer >= 1, got {self.width!r}")
-        if not self.decay > 0:
-            raise ParameterError(f"decay must be > 0, got {self.decay}")
-        if self.n_iter < 1 or self.n_particles < 1:
-            raise ParameterError("n_iter and n_particles must be >= 1")
+    def __init__(self, n_topics=50, *, alpha=0.1, beta=0.01, kernel="exponential", width=10,
+                 decay=3.0, n_iter=200, n_particles=DEFAULT_PARTICLES, random_state=None,
+                 show_progress=None):
+        self._store_arguments(locals())
 
     def _seeds(self):
-        return np.random.SeedSequence(self.random_state).spawn(2)  # sampler, scoring
+        return self._seed_sequence().spawn(2)  # sampler, scoring
 
-    def fit(self, corpus, *, show_progress=None):
+    def fit(self, corpus, *, resume=False):
+        """``n_iter`` Gibbs sweeps with the window prior over the training prefixes."""
         self._validate()
+        self._refuse_resume(resume)
         self._record_corpus(corpus)
         if corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens")
-        words = np.concatenate([np.asarray(corpus.prefix(d)) for d in range(len(corpus))])
-        words = words.astype(np.int32)
-        doc_ptr = np.zeros(len(corpus) + 1, np.int64)
-        np.cumsum(corpus.prefix_lengths, out=doc_ptr[1:])
+        words, doc_ptr, _ = corpus.prefix_arrays()
         K, V = int(self.n_topics), len(corpus.vocab)
         sampler_seed, _ = self._seeds()
         rng_state = seeds_from(sampler_seed, 1)
@@ -147,7 +91,8 @@ class DDLDA(TopicWordMixin, Model):
         np.add.at(n_wk, (words, z), 1)
         n_k = n_wk.sum(axis=0).astype(np.int64)
         weights = decay_weights(self.kernel, int(self.width), float(self.decay))
-        bar = progress(range(int(self.n_iter)), desc="ddLDA", unit="sweep", enabled=show_progress)
+        bar = progress(range(int(self.n_iter)), desc="ddLDA", unit="sweep",
+                       enabled=self.show_progress)
         for _ in bar:
             ddlda_sweep(words, doc_ptr, z, n_wk, n_k, weights, float(self.alpha),
                         float(self.beta), rng_state)
@@ -158,43 +103,44 @@ class DDLDA(TopicWordMixin, Model):
         return self
 
     def _finish(self):
-        n_k = self.n_wk_.sum(axis=0)
-        V = self.n_wk_.shape[0]
-        self.topic_word_ = ((self.n_wk_ + self.beta) / (n_k + V * self.beta)).T  # (K, V)
+        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))   # (K, V)
 
     def _prior(self, device="cpu"):
         return DDPrior(self.n_topics, self.alpha,
                        decay_weights(self.kernel, int(self.width), float(self.decay)), device)
 
-    def _filter(self, corpus, n_particles, show_progress, return_ranks=False):
-        from ..inference.particle_filter import particle_filter_log_prob
+    def _filter(self, corpus, n_particles, return_ranks=False):
         self._check_fitted()
         self._check_vocab(corpus)
         _, scoring_seed = self._seeds()
         generator = torch.Generator().manual_seed(int(scoring_seed.generate_state(1)[0]))
-        log_phi_t = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
+        log_phi_wk = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
         bar = progress(total=corpus.n_tokens, desc="ddLDA scoring", unit="tok",
-                       enabled=show_progress)
+                       enabled=self.show_progress)
         try:
             return particle_filter_log_prob(
-                self._prior(), log_phi_t, np.asarray(corpus.tokens), corpus.doc_lengths,
+                self._prior(), log_phi_wk, np.asarray(corpus.tokens), corpus.doc_lengths,
                 corpus.prefix_lengths, n_particles=int(n_particles or self.n_particles),
                 generator=generator, progress=bar, return_ranks=return_ranks)
         finally:
             bar.close()
 
-    def heldout_log_prob(self, corpus, n_particles=None, show_progress=None):
-        """log p̂(w_t | w_<t) for every suffix token by the particle filter (S particles)."""
-        return self._filter(corpus, n_particles, show_progress)
+    def heldout_log_prob(self, corpus, *, n_particles=None):
+        """log p̂(w_t | w_<t) for every suffix token by the particle filter (S = ``n_particles``,
+        None: the model's)."""
+        return self._filter(corpus, n_particles)
 
-    def heldout_ranks(self, corpus, n_particles=None, show_progress=None):
+    def heldout_ranks(self, corpus, *, n_particles=None):
         """Rank (1 = first) of every suffix token among all V types under the filter's
         predictive (same run and stream as :meth:`heldout_log_prob`)."""
-        return self._filter(corpus, n_particles, show_progress, return_ranks=True)[1]
+        return self._filter(corpus, n_particles, return_ranks=True)[1]
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": 0, "nonzero": nnz, "total": nnz}
+
+    def fit_summary(self):
+        return f"{self.n_iter} sweeps"
 
     def _get_state(self):
         vocab = "\n".join(self.vocab_types_).encode("utf-8")

@@ -16,6 +16,7 @@ class IndependentLLA(TopicLLA):
     :class:`lla.TopicLLA` except ``n_iter`` (always 0)."""
 
     model_name = "independent"
+    _parameters = {k: v for k, v in TopicLLA._parameters.items() if k != "n_iter"}
 
     def __init__(self, n_topics=50, **kwargs):
         if kwargs.pop("n_iter", 0) not in (0, None):
@@ -26,3 +27,10 @@ class IndependentLLA(TopicLLA):
     @classmethod
     def _param_names(cls):
         return [name for name in TopicLLA._param_names() if name != "n_iter"]
+
+    @classmethod
+    def _defaults(cls):
+        return {k: v for k, v in TopicLLA._defaults().items() if k != "n_iter"}
+
+    def fit_summary(self):
+        return "LDA start and LSTM, no SEM iterations"

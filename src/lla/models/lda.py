@@ -7,21 +7,44 @@ completion.  The sampler lives in :mod:`lla._kernels.gibbs`; the choice of algor
 explained there and in ``docs/lda.md``.
 """
 
-import hashlib
 import logging
 import time
 
 import numpy as np
 
 from .._progress import progress
+from .._threads import numba_steps, numba_thread_count
 from ..base import Model, TopicWordMixin
 from ..errors import InputError, NotFittedError, ParameterError
+from ..inference.counts import topic_word
+from .. import params
+from ..params import Param
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ALPHA = 0.1
 #: K at or below which ``sampler="auto"`` uses the exact dense sampler (measured, docs/lda.md)
 AUTO_EXACT_MAX_K = 200
+
+#: LDA's hyper-parameters (DESIGN §6); the defaults are the constructor's
+LDA_PARAMETERS = {
+    "n_topics": params.TOPICS,
+    "alpha": params.ALPHA,
+    "beta": params.BETA,
+    "n_iter": Param("int", low=1, flag="--iterations", compare_flag="--lda-iterations",
+                    metavar="N", help=params.SWEEPS_OR_ITERATIONS),
+    "n_average": Param("int", low=0, flag="--average", metavar="N",
+                       help="lda: θ and φ averaged over the last N sweeps"),
+    "sampler": Param("str", choices=("auto", "exact", "mh"), flag="--sampler",
+                     help="lda: exact (dense), mh (Metropolis-Hastings, O(1)) or auto (by K)"),
+    "mh_steps": Param("int", low=1, help="proposal pairs per token of the mh sampler"),
+    "n_threads": params.THREADS,
+    "random_state": params.SEED,
+    "fold_in_iter": Param("int", low=1, help="fold-in sweeps for documents not trained on"),
+    "evaluate_every": Param("int", low=1,
+                            help="sweeps between evaluations of the training likelihood"),
+    "show_progress": params.PROGRESS,
+}
 
 
 class LDA(TopicWordMixin, Model):
@@ -73,28 +96,12 @@ class LDA(TopicWordMixin, Model):
     """
 
     model_name = "lda"
+    _parameters = LDA_PARAMETERS
 
     def __init__(self, n_topics=100, *, alpha=None, beta=0.01, n_iter=200, n_average=20,
                  sampler="auto", mh_steps=2, n_threads=None, random_state=None,
                  fold_in_iter=50, evaluate_every=10, show_progress=None):
-        self.n_topics = n_topics
-        self.alpha = alpha
-        self.beta = beta
-        self.n_iter = n_iter
-        self.n_average = n_average
-        self.sampler = sampler
-        self.mh_steps = mh_steps
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.fold_in_iter = fold_in_iter
-        self.evaluate_every = evaluate_every
-        self.show_progress = show_progress
-
-    def get_params(self):
-        params = super().get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None  # a SeedSequence is not JSON: saved as None
-        return params
+        self._store_arguments(locals())
 
     # -- hyper-parameters ---------------------------------------------------------------------
     @property
@@ -109,29 +116,9 @@ class LDA(TopicWordMixin, Model):
             name = "exact" if int(self.n_topics) <= AUTO_EXACT_MAX_K else "mh"
         return SAMPLERS[name]
 
-    def _validate(self):
-        def integer(name, low):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-
-        integer("n_topics", 1)
-        integer("n_iter", 1)
-        integer("n_average", 0)
-        integer("mh_steps", 1)
-        integer("fold_in_iter", 1)
-        integer("evaluate_every", 1)
-        if self.n_threads is not None:
-            integer("n_threads", 1)
-        for name, value in (("alpha", self.alpha_), ("beta", self.beta)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-                    or not np.isfinite(value) or value <= 0:
-                raise ParameterError(f"{name} must be a positive number, got {value!r}")
-        if self.sampler not in ("auto", "exact", "mh"):
-            raise ParameterError(f"sampler must be 'auto', 'exact' or 'mh', got {self.sampler!r}")
-
     # -- training -----------------------------------------------------------------------------
-    def fit(self, corpus, callback=None):
+    @numba_steps
+    def fit(self, corpus, *, resume=False, callback=None):
         """Run ``n_iter`` collapsed Gibbs sweeps over the training prefixes of ``corpus``.
 
         ``callback(model, sweep, stats)`` is called after every sweep (sweep counts from 1);
@@ -141,22 +128,20 @@ class LDA(TopicWordMixin, Model):
         ``False`` stops training after that sweep, as does Ctrl-C (KeyboardInterrupt): the
         model then keeps the last finished sweep and ``n_iter_done_`` says how many ran.
         """
-        import numba
-
         from .._kernels import gibbs
         from .._kernels.rng import seeds_from
 
         self._validate()
+        self._refuse_resume(resume)
         K = int(self.n_topics)
         alpha, beta = self.alpha_, float(self.beta)
-        words, doc_ptr, prefix_lengths = _prefix_arrays(corpus)
+        words, doc_ptr, prefix_lengths = corpus.prefix_arrays()
         D, V, N = len(prefix_lengths), corpus.n_types, len(words)
         if N == 0:
             raise InputError("the corpus has no training tokens (every document's prefix is "
                              "empty)", corpus.path)
         sampler = self._sampler_code()
-        T = int(self.n_threads or numba.config.NUMBA_NUM_THREADS)
-        T = max(1, min(T, D))
+        T = max(1, min(int(self.n_threads) if self.n_threads else numba_thread_count(), D))
         ss_init, ss_sampler, ss_infer = self._seed_sequence().spawn(3)
 
         # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
@@ -184,10 +169,9 @@ class LDA(TopicWordMixin, Model):
         ll = float("nan")
         done = 0
 
-        old_threads = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))
         bar = progress(total=int(self.n_iter), desc=f"LDA K={K}", unit="sweep",
                        enabled=self.show_progress)
+        fit_start = time.perf_counter()
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
@@ -213,7 +197,6 @@ class LDA(TopicWordMixin, Model):
             log.warning("LDA: interrupted; keeping the state after sweep %d", done)
         finally:
             bar.close()
-            numba.set_num_threads(old_threads)
         if done == 0:
             self._reset_fit_state()
             raise KeyboardInterrupt
@@ -222,14 +205,15 @@ class LDA(TopicWordMixin, Model):
             mean_wk, mean_dk = sum_wk / averaged, sum_dk / averaged
         else:
             mean_wk, mean_dk = n_wk.astype(np.float64), n_dk.astype(np.float64)
-        self.topic_word_ = _phi(mean_wk, beta)
+        self.topic_word_ = topic_word(mean_wk, beta)
         self.doc_topic_ = (mean_dk + alpha) / (prefix_lengths[:, None] + K * alpha)
         self.log_likelihood_history_ = np.asarray(history, dtype=np.float64).reshape(-1, 2)
         self.n_iter_done_ = done
         self.n_averaged_ = averaged
-        self.fingerprint_ = corpus_fingerprint(corpus)
+        self.fit_seconds_ = time.perf_counter() - fit_start
+        self.fingerprint_ = corpus.fingerprint()
         self.inference_seed_ = int(seeds_from(ss_infer, 1)[0])
-        self.corpus_path_ = None if corpus.path is None else str(corpus.path.resolve())
+        self._record_corpus(corpus)
         self.vocab_types_ = list(corpus.vocab.types)
         self._phi_wk = None
         return self
@@ -256,6 +240,7 @@ class LDA(TopicWordMixin, Model):
         return gibbs.fold_in(words, doc_ptr, self._phi_word_major(), self.alpha_, n_iter,
                              n_iter // 2, np.uint64(self.inference_seed_), theta)
 
+    @numba_steps
     def transform(self, docs, *, part="prefix"):
         """θ (D, K) float64 of new documents by Gibbs fold-in with φ fixed.
 
@@ -268,7 +253,7 @@ class LDA(TopicWordMixin, Model):
         if hasattr(docs, "offsets") and hasattr(docs, "tokens"):
             self._check_vocab(docs)
             if part == "prefix":
-                words, doc_ptr, _ = _prefix_arrays(docs)
+                words, doc_ptr, _ = docs.prefix_arrays()
             elif part == "all":
                 words = np.ascontiguousarray(docs.tokens, dtype=np.int32)
                 doc_ptr = np.ascontiguousarray(docs.offsets, dtype=np.int64)
@@ -289,32 +274,36 @@ class LDA(TopicWordMixin, Model):
         with φ fixed otherwise."""
         self._check_fitted()
         self._check_vocab(corpus)
+        same = corpus.fingerprint() == self.fingerprint_
         if fold_in is None:
-            fold_in = corpus_fingerprint(corpus) != self.fingerprint_
+            fold_in = not same
         if fold_in:
-            words, doc_ptr, _ = _prefix_arrays(corpus)
+            words, doc_ptr, _ = corpus.prefix_arrays()
             return self._fold_in(words, doc_ptr)
-        if corpus_fingerprint(corpus) != self.fingerprint_:
+        if not same:
             raise InputError("fold_in=False but this is not the training corpus", corpus.path)
         return self.doc_topic_
 
-    def heldout_log_prob(self, corpus, *, fold_in=None):
+    @numba_steps
+    def heldout_log_prob(self, corpus, *, n_particles=None, fold_in=None):
         """log p(w_t | θ_d, φ) = log Σ_k θ_dk φ_k,w_t for every suffix token (DESIGN §3,
         document completion), documents in order.  θ_d comes from the prefix only: the fitted
         (averaged) θ for the training corpus, Gibbs fold-in with φ fixed otherwise; the suffix
-        never updates θ_d.  ``fold_in=True`` forces fold-in, ``False`` forbids it."""
+        never updates θ_d.  ``fold_in=True`` forces fold-in, ``False`` forbids it.
+        ``n_particles`` is ignored (no particle filter)."""
         from .._kernels import gibbs
         theta = self._heldout_theta(corpus, fold_in)
-        words, doc_ptr = _suffix_arrays(corpus)
+        words, doc_ptr = corpus.suffix_arrays()
         out = np.empty(len(words), dtype=np.float64)
         return gibbs.mixture_log_prob(words, doc_ptr, np.ascontiguousarray(theta),
                                       self._phi_word_major(), out)
 
-    def heldout_ranks(self, corpus, *, fold_in=None):
+    @numba_steps
+    def heldout_ranks(self, corpus, *, n_particles=None, fold_in=None):
         """Rank (1 = first) of every suffix token among all V types under the same predictive
         p(v | d) = Σ_k θ_dk φ_kv as :meth:`heldout_log_prob` (HR@10, MRR on user data)."""
         theta = self._heldout_theta(corpus, fold_in)
-        words, doc_ptr = _suffix_arrays(corpus)
+        words, doc_ptr = corpus.suffix_arrays()
         phi_wk = self._phi_word_major()
         ranks = np.empty(len(words), dtype=np.int64)
         for d in range(len(doc_ptr) - 1):
@@ -337,6 +326,16 @@ class LDA(TopicWordMixin, Model):
         K, V = self.topic_word_.shape
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": 0, "nonzero": nnz, "total": nnz, "topic_word_dense": K * V}
+
+    def fit_summary(self):
+        text = f"{self.n_iter_done_} sweeps"
+        if self.n_iter_done_ < int(self.n_iter):
+            text += f" (stopped early, of {self.n_iter})"
+        seconds = getattr(self, "fit_seconds_", None)
+        if seconds:
+            n = int(np.sum(self.prefix_lengths_))
+            text += f", {self.n_iter_done_ * n / seconds:,.0f} tokens/s"
+        return text
 
     # -- LLA's initialisation -----------------------------------------------------------------
     def assignments_(self, d=None):
@@ -383,13 +382,6 @@ class LDA(TopicWordMixin, Model):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _phi(mean_wk, beta):
-    """φ (K, V) float64 from (averaged) counts n_wk (V, K)."""
-    V = mean_wk.shape[0]
-    n_k = mean_wk.sum(axis=0)
-    return np.ascontiguousarray(((mean_wk + beta) / (n_k + V * beta)).T)
-
-
 def _shards(doc_ptr, T):
     """T contiguous document ranges with about equal numbers of tokens: (T+1,) int64."""
     D = len(doc_ptr) - 1
@@ -397,32 +389,3 @@ def _shards(doc_ptr, T):
     shard_ptr = np.searchsorted(doc_ptr, targets).astype(np.int64)
     shard_ptr[0], shard_ptr[-1] = 0, D
     return np.maximum.accumulate(shard_ptr)
-
-
-def _prefix_arrays(corpus):
-    """(words (N,) int32, doc_ptr (D+1,) int64, prefix_lengths (D,) int64) of the prefixes."""
-    lengths = np.asarray(corpus.prefix_lengths, dtype=np.int64)
-    words = np.ascontiguousarray(np.asarray(corpus.tokens)[corpus.prefix_mask()], dtype=np.int32)
-    doc_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=doc_ptr[1:])
-    return words, doc_ptr, lengths
-
-
-def _suffix_arrays(corpus):
-    """(words (M,) int32, doc_ptr (D+1,) int64) of the held-out suffixes."""
-    lengths = np.asarray(corpus.suffix_lengths, dtype=np.int64)
-    words = np.ascontiguousarray(np.asarray(corpus.tokens)[~corpus.prefix_mask()],
-                                 dtype=np.int32)
-    doc_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=doc_ptr[1:])
-    return words, doc_ptr
-
-
-def corpus_fingerprint(corpus):
-    """Hex BLAKE2b of what LDA trains on: V, the prefix lengths and the prefix tokens."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(np.int64(corpus.n_types).tobytes())
-    h.update(np.ascontiguousarray(corpus.prefix_lengths, dtype=np.int64).tobytes())
-    h.update(np.ascontiguousarray(np.asarray(corpus.tokens)[corpus.prefix_mask()],
-                                  dtype=np.int32).tobytes())
-    return h.hexdigest()

@@ -13,37 +13,47 @@ Training (``fit``), with ``validation=True`` (the default):
 never seen.  Held-out scoring is always the exact full softmax (DESIGN §3).
 """
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
-from ._neural_base import NeuralBaseline
-from ..errors import InputError, ParameterError
+from .. import params
+from ..errors import InputError
+from ..evaluation import perplexity
 from ..nn.char_encoder import CharWordEncoder, build_char_table
 from ..nn.language_model import (LSTMLanguageModel, UnigramProposal, WordEmbedding,
                                  early_stopping, heldout_scores, seed_streams, seeded,
                                  train_epoch)
-from ..evaluation import perplexity
+from ..params import Param
+from ._neural_base import NeuralBaseline
+
+#: the LSTM language models' hyper-parameters (DESIGN §6); the defaults are the constructors'
+LSTM_LM_PARAMETERS = {
+    "embedding_size": params.EMBEDDING,
+    "hidden_size": params.HIDDEN,
+    "n_epochs": replace(params.EPOCHS, compare_flag="--epochs"),
+    "batch_size": params.BATCH,
+    "bptt": params.BPTT,
+    "learning_rate": params.LEARNING_RATE,
+    "dropout": params.DROPOUT,
+    "sampled_softmax": Param("int", low=0, metavar="S",
+                             help="negatives of the sampled-softmax training loss (0: exact)"),
+    "clip": Param("float", low=0, help="maximum gradient norm (0: none)"),
+    "patience": params.PATIENCE,
+    "validation": Param("bool", compare_flag="--no-lm-validation",
+                        help="word-/char-LSTM: early stopping on a validation split of the "
+                             "prefixes (otherwise exactly --epochs epochs on the whole prefixes)"),
+    "refit": Param("bool", help="after early stopping, retrain on the whole prefixes"),
+    "n_threads": params.THREADS,
+    "device": params.DEVICE,
+    "random_state": params.SEED,
+    "show_progress": params.PROGRESS,
+}
 
 
 class _LSTMBase(NeuralBaseline):
     """Shared training, scoring and persistence of :class:`WordLSTM` and :class:`CharLSTM`."""
-
-    # -- hyper-parameters ---------------------------------------------------------------------
-    def _validate(self):
-        def integer(name, low):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-
-        for name in self._positive_ints:
-            integer(name, 1)
-        integer("sampled_softmax", 0)
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not float(self.lr) > 0:
-            raise ParameterError(f"lr must be > 0, got {self.lr!r}")
-        if not float(self.clip) >= 0:
-            raise ParameterError(f"clip must be >= 0, got {self.clip!r}")
 
     def _uses_sampled_softmax(self, V):
         """Sampled softmax only when it samples fewer than half the vocabulary; otherwise the
@@ -76,7 +86,7 @@ class _LSTMBase(NeuralBaseline):
         module = self._build(V, counts, init_seed)
         proposal = (UnigramProposal(counts, int(self.sampled_softmax), device=self.device)
                     if self._uses_sampled_softmax(V) else None)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.learning_rate))
 
         def run_epoch(epoch):
             return train_epoch(module, corpus, optimizer, batch_size=int(self.batch_size),
@@ -98,14 +108,15 @@ class _LSTMBase(NeuralBaseline):
         return module, history, best_epoch
 
     # -- evaluation ---------------------------------------------------------------------------
-    def heldout_log_prob(self, corpus):
+    def heldout_log_prob(self, corpus, *, n_particles=None):
         """Exact full-softmax log p(w_t | w_<t) (natural log) for every suffix token, the LM
         run through the whole document: float64 (n_suffix_tokens,), documents in order."""
         self._check_corpus(corpus)
         return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size))[0]
 
-    def heldout_ranks(self, corpus):
-        """1-based rank of every suffix token under the full predictive p(· | w_<t): int64."""
+    def heldout_ranks(self, corpus, *, n_particles=None):
+        """1-based rank of every suffix token under the full predictive p(· | w_<t): int64.
+        (``n_particles`` is ignored: scoring is exact.)"""
         self._check_corpus(corpus)
         return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size),
                               ranks=True)[1]
@@ -121,26 +132,26 @@ class WordLSTM(_LSTMBase):
     n_epochs : maximum number of epochs (of the validation stage; see the module docstring)
     batch_size : documents per batch (grouped by length)
     bptt : truncated-BPTT length (steps per gradient update; the state is carried across)
-    lr : Adam learning rate
+    learning_rate : Adam learning rate
     dropout : on the LSTM input and output
     sampled_softmax : S, negatives of the sampled-softmax training loss (0 = exact softmax; the
         exact softmax is also used when S >= V/2); scoring is always exact
     clip : maximum gradient norm (0 = no clipping)
     patience : epochs without validation improvement before stopping
     validation, refit : see the module docstring
+    n_threads : torch threads (None: torch's default; :mod:`lla._threads`)
     device : "cpu", "cuda", ...
     random_state : int, SeedSequence or None (same seed → same model on the CPU)
     show_progress : progress bar per epoch (None: only on a terminal)
     """
 
     model_name = "word-lstm"
-    _positive_ints = ("embedding_size", "hidden_size", "n_epochs", "batch_size", "bptt",
-                      "patience")
+    _parameters = LSTM_LM_PARAMETERS
 
     def __init__(self, embedding_size=128, hidden_size=128, *, n_epochs=20, batch_size=32,
-                 bptt=35, lr=2e-3, dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2,
-                 validation=True, refit=True, device="cpu", random_state=None,
-                 show_progress=None):
+                 bptt=35, learning_rate=2e-3, dropout=0.2, sampled_softmax=1024, clip=1.0,
+                 patience=2, validation=True, refit=True, n_threads=None, device="cpu",
+                 random_state=None, show_progress=None):
         self._store_arguments(locals())
 
     def _encoder(self, V):
@@ -166,13 +177,20 @@ class CharLSTM(_LSTMBase):
     """
 
     model_name = "char-lstm"
-    _positive_ints = ("embedding_size", "hidden_size", "n_epochs", "batch_size", "bptt",
-                      "patience", "char_embedding", "char_hidden")
+    _parameters = {
+        **LSTM_LM_PARAMETERS,
+        "char_embedding": Param("int", low=1, help="character embedding size"),
+        "char_hidden": Param("int", low=1, help="state size of each direction of the "
+                                                "character LSTM"),
+        "max_word_length": Param("int", low=1, none=True,
+                                 help="characters kept per type (None: all)"),
+    }
 
     def __init__(self, embedding_size=128, hidden_size=128, *, char_embedding=16, char_hidden=64,
-                 max_word_length=None, n_epochs=20, batch_size=32, bptt=35, lr=2e-3,
+                 max_word_length=None, n_epochs=20, batch_size=32, bptt=35, learning_rate=2e-3,
                  dropout=0.2, sampled_softmax=1024, clip=1.0, patience=2, validation=True,
-                 refit=True, device="cpu", random_state=None, show_progress=None):
+                 refit=True, n_threads=None, device="cpu", random_state=None,
+                 show_progress=None):
         self._store_arguments(locals())
 
     def _prepare_vocabulary(self, vocab):

@@ -28,11 +28,25 @@ reproducible only statistically.  The LDA initialisation reproduces for a fixed 
 import numpy as np
 
 from .._progress import progress
-from ..inference.particle_filter import particle_filter_log_prob
-from ..errors import ParameterError
-from ..inference.sem import auto_slots
+from ..inference.particle_filter import DEFAULT_PARTICLES, particle_filter_log_prob
+from ..inference.schedule import auto_slots
 from ..inference.smoother import smoother_se_step_fn
-from ._lla_base import _SCORE, _VALID, LLABase
+from .. import params
+from ..params import Param
+from ._lla_base import _SCORE, _VALID, LLA_PARAMETERS, LLABase
+
+#: topic-LLA's own hyper-parameters, beside those of every LLA variant
+TOPIC_LLA_PARAMETERS = {
+    **LLA_PARAMETERS,
+    "validation_particles": Param("int", low=1, resumable=True,
+                                  help="S of the validation particle filter"),
+    "se_sampler": Param("str", choices=("forward", "smoother"), flag="--se-sampler",
+                        help="topic-lla SE-step: forward (the paper's) or smoother (whole "
+                             "paths from a particle smoother)"),
+    "se_particles": Param("int", low=1, help="S of the smoother SE-step"),
+    "n_particles": params.PARTICLES,
+}
+
 
 class TopicLLA(LLABase):
     """Topic-LLA trained by stochastic EM, scored by a particle filter.
@@ -60,14 +74,17 @@ class TopicLLA(LLABase):
         are never looked at.  Pass ``validation=`` to ``fit`` to validate on another corpus
         instead (then training uses the full prefixes).
     validation_particles : S of the validation particle filter
-    se_batch_size : documents sampled in parallel in the SE-step (None: about total tokens /
-        longest document, for continuous batching)
+    n_slots : documents processed side by side in the SE-step (continuous batching; None:
+        about total tokens / longest document)
     se_sampler : "forward" (the paper's SE-step: z_t ~ θ_t φ_{w_t} token by token) or
         "smoother" (every document's whole path drawn from a particle smoother's approximation
         of p(z | w), :mod:`lla.inference.smoother`; uses the words after t, ``se_particles``
         × the cost)
     se_particles : S of the "smoother" SE-step
-    n_threads : LDA initialisation threads (its result depends on this number)
+    n_particles : S of held-out scoring by the particle filter (``heldout_log_prob``,
+        ``heldout_ranks``, ``transform``), unless those are given another
+    n_threads : threads of torch and of the LDA initialisation (whose result depends on this
+        number; :mod:`lla._threads`)
     device : "cpu", "cuda", "cuda:1", ...  (tensors stay there; LDA runs on the CPU)
     checkpoint_dir : write the model there (atomically) after every finished iteration; a
         directory ``lla.load_model`` opens.  ``fit(..., resume=True)`` continues from it.
@@ -82,33 +99,27 @@ class TopicLLA(LLABase):
     dynamics_ : lla.nn.dynamics.Dynamics, the LSTM (θ_t)
     history_ : list of dicts, one per finished iteration (0 = initialisation)
     n_iter_done_ : SEM iterations finished
-    best_iteration_ : the iteration kept (early stopping) or the last one
+    best_iteration_ : the iteration with the best validation perplexity, kept with
+        ``early_stopping`` (None without validation)
     """
 
     model_name = "topic-lla"
+    _parameters = TOPIC_LLA_PARAMETERS
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
                  beta=0.01, n_iter=10, init_lda_iter=200, init_lstm_epochs=10,
                  lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
-                 validation_every=1, validation_particles=16, se_batch_size=None,
-                 se_sampler="forward", se_particles=16, n_threads=None, device="cpu",
-                 checkpoint_dir=None, random_state=None, show_progress=None):
+                 validation_every=1, validation_particles=DEFAULT_PARTICLES, n_slots=None,
+                 se_sampler="forward", se_particles=16, n_particles=DEFAULT_PARTICLES,
+                 n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,
+                 show_progress=None):
         self._store_arguments(locals())
 
     # -- hooks of LLABase: the default encoder (K×E topic table), sequential SE-step, z as the
     # LSTM input; validation by the particle filter
     def _validation_log_prob(self, corpus):
         return self._score(corpus, int(self.validation_particles), (_VALID,))
-
-    def _validate(self):
-        super()._validate()
-        if self.se_sampler not in ("forward", "smoother"):
-            raise ParameterError(f"se_sampler must be 'forward' or 'smoother', got "
-                                 f"{self.se_sampler!r}")
-        S = self.se_particles
-        if isinstance(S, bool) or not isinstance(S, (int, np.integer)) or S < 1:
-            raise ParameterError(f"se_particles must be an integer >= 1, got {S!r}")
 
     def _se_step_fn(self):
         if self.se_sampler == "smoother":
@@ -124,40 +135,40 @@ class TopicLLA(LLABase):
         return params
 
     # -- scoring ------------------------------------------------------------------------------
-    def _score(self, corpus, n_particles, stream_key, return_doc_topic=False, batch_docs=None,
+    def _score(self, corpus, n_particles, stream_key, return_doc_topic=False,
                return_ranks=False):
         lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
-        S = int(n_particles)
-        slots = batch_docs or max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
+        S = int(n_particles or self.n_particles)
+        slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
         bar = progress(total=corpus.n_tokens, desc=f"particle filter S={S}", unit="tok",
                        enabled=self.show_progress)
         try:
             return particle_filter_log_prob(
-                self.dynamics_.stepper(), self._log_phi(), np.asarray(corpus.tokens), lengths,
-                np.asarray(corpus.prefix_lengths), n_particles=S,
+                self.dynamics_.stepper(), self._log_phi_wk(), np.asarray(corpus.tokens),
+                lengths, np.asarray(corpus.prefix_lengths), n_particles=S,
                 generator=self._torch_generator(*stream_key), n_slots=slots, progress=bar,
                 return_doc_topic=return_doc_topic, return_ranks=return_ranks)
         finally:
             bar.close()
 
-    def heldout_log_prob(self, corpus, *, n_particles=16, batch_docs=None):
+    def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p̂(w_t | w_<t) (natural log) of every suffix token, documents in order, by the
-        particle filter with ``n_particles`` (S) particles through each whole document (DESIGN
-        §3).  Deterministic: the filter uses the model's own scoring stream."""
+        particle filter with ``n_particles`` (S; None: the model's ``n_particles``) particles
+        through each whole document (DESIGN §3).  Deterministic: the filter uses the model's
+        own scoring stream."""
         self._check_fitted()
         self._check_vocab(corpus)
-        return self._score(corpus, n_particles, (_SCORE,), batch_docs=batch_docs)
+        return self._score(corpus, n_particles, (_SCORE,))
 
-    def heldout_ranks(self, corpus, *, n_particles=16, batch_docs=None):
+    def heldout_ranks(self, corpus, *, n_particles=None):
         """Rank (1 = first) of every suffix token among all V types under the particle filter's
         predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v — the same filter run, with the same
         stream, as :meth:`heldout_log_prob` (HR@10 and MRR on user data)."""
         self._check_fitted()
         self._check_vocab(corpus)
-        return self._score(corpus, n_particles, (_SCORE,), batch_docs=batch_docs,
-                           return_ranks=True)[1]
+        return self._score(corpus, n_particles, (_SCORE,), return_ranks=True)[1]
 
-    def transform(self, corpus, *, n_particles=16):
+    def transform(self, corpus, *, n_particles=None):
         """Topic proportions of every document's prefix, (D, K) float64: the expected topic
         counts under the filtered posterior p(z_t | w_≤t), normalised (uniform for an empty
         prefix)."""

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..base import Model
 from ..errors import ParameterError
+from ..params import Param
 
 
 class Unigram(Model):
@@ -13,16 +14,18 @@ class Unigram(Model):
     """
 
     model_name = "unigram"
+    _parameters = {"smoothing": Param("float", low=0, flag="--smoothing", metavar="C",
+                                      help="unigram: pseudo-count added to every type")}
 
     def __init__(self, smoothing=1.0):
-        self.smoothing = smoothing
+        self._store_arguments(locals())
 
     def _fitted_attribute(self):
         return "word_prob_"
 
-    def fit(self, corpus):
-        if not self.smoothing >= 0:
-            raise ParameterError(f"smoothing must be >= 0, got {self.smoothing}")
+    def fit(self, corpus, *, resume=False):
+        self._validate()
+        self._refuse_resume(resume)
         self._record_corpus(corpus)
         counts = corpus.prefix_counts().astype(np.float64) + self.smoothing
         if counts.sum() <= 0:
@@ -30,12 +33,12 @@ class Unigram(Model):
         self.word_prob_ = counts / counts.sum()  # (V,)
         return self
 
-    def heldout_log_prob(self, corpus):
+    def heldout_log_prob(self, corpus, *, n_particles=None):
         self._check_fitted()
         out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0)
 
-    def heldout_ranks(self, corpus):
+    def heldout_ranks(self, corpus, *, n_particles=None):
         """Popularity ranking: the same order at every position."""
         self._check_fitted()
         rank_of_type = 1 + (self.word_prob_[None, :] > self.word_prob_[:, None]).sum(axis=1)

@@ -1,4 +1,5 @@
-"""Character-level word encoder (Ling et al. 2015), the input encoder of char-LSTM and char-LLA.
+"""Character-level word encoder (Ling et al. 2015), the input encoder of char-LSTM and, with a
+start vector (:class:`CharInputEncoder`), of char-LLA.
 
 A word w = c_1..c_m is written with begin/end-of-word marks as ``<w> c_1 .. c_m </w>``, run
 through a bidirectional character LSTM, and its two final states are combined linearly::
@@ -143,3 +144,67 @@ class CharWordEncoder(nn.Module):
             lengths = self.char_lengths[ids]
             out.append(self.encode_chars(self.char_ids[ids][:, :int(lengths.max())], lengths))
         return torch.cat(out, dim=0)
+
+
+# -- char-LLA's input encoder: the word encoder plus a start vector x_0 ----------------------
+class CharInputEncoder(nn.Module):
+    """x = char-BiLSTM encoding of the previous word (:class:`CharWordEncoder`) plus a learned
+    start vector x_0 for symbol -1 (char-LLA's input encoder).
+
+    Parameters
+    ----------
+    types : sequence of str (V,): the vocabulary; its characters make the character vocabulary
+        (``char_vocabulary``, ids 0..3 are ``<pad> <w> </w> <unk>``)
+    out_size : E
+    char_embedding, char_hidden : character embedding size and per-direction state size C
+    max_word_length : characters kept per type (None: all)
+
+    Module parameters: ``words.char_embedding.weight`` (n_chars, Ce), ``words.lstm`` (Ce → C,
+    both directions), ``words.combine`` (2C → E: D_f, D_b, b_d), ``start`` (E,).  The (V, L)
+    character table is a buffer (saved, not a parameter): nothing here grows with V.
+    """
+
+    def __init__(self, types, out_size, *, char_embedding=16, char_hidden=64,
+                 max_word_length=None, device=None):
+        super().__init__()
+        chars, table, lengths = build_char_table(list(types), max_word_length=max_word_length)
+        self.char_vocabulary = chars
+        # CharWordEncoder initialises itself from the global RNG: fork it (and restore it), then
+        # reset_parameters() draws every value from the model's own generator
+        with torch.random.fork_rng(devices=[]):
+            self.words = CharWordEncoder(len(chars), int(char_embedding), int(char_hidden),
+                                         int(out_size), char_table=(table, lengths))
+        self.words.to(device)
+        self.start = nn.Parameter(torch.empty(int(out_size), device=device))
+        self.embedding_size = int(out_size)
+
+    def reset_parameters(self, generator):
+        """Every parameter from ``generator`` (CPU), copied to the device: embeddings and x_0
+        N(0, 0.1²) (the padding row 0), LSTM and D_f, D_b, b_d U(±1/√C)."""
+        with torch.no_grad():
+            emb = self.words.char_embedding.weight
+            emb.copy_(torch.empty(emb.shape).normal_(0.0, 0.1, generator=generator))
+            emb[PAD].zero_()
+            bound = 1.0 / np.sqrt(self.words.lstm.hidden_size)
+            for p in list(self.words.lstm.parameters()) + list(self.words.combine.parameters()):
+                p.copy_(torch.empty(p.shape).uniform_(-bound, bound, generator=generator))
+            self.start.copy_(torch.empty(self.start.shape).normal_(0.0, 0.1, generator=generator))
+
+    def forward(self, symbols):
+        """symbols: int64 (...) word ids, -1 = start → float (..., E).  Each distinct word type of
+        the call is run through the character LSTM once."""
+        flat = symbols.reshape(-1)
+        unique, inverse = torch.unique(flat, return_inverse=True)      # sorted: -1 first
+        has_start = bool(unique[0] < 0) if unique.numel() else False
+        types = unique[1:] if has_start else unique
+        parts = [self.start[None, :]] if has_start else []
+        if types.numel():
+            lengths = self.words.char_lengths[types]
+            chars = self.words.char_ids[types][:, :int(lengths.max())]
+            parts.append(self.words.encode_chars(chars, lengths))
+        vectors = torch.cat(parts, dim=0)
+        return vectors[inverse].reshape(*symbols.shape, -1)
+
+    def table(self):
+        """(V+1, E): every type encoded once (last row: x_0)."""
+        return torch.cat([self.words.encode_all(), self.start[None, :]], dim=0)

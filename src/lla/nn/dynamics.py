@@ -13,7 +13,8 @@ Two ways to run the same network:
 * :meth:`Dynamics.forward` — teacher forcing over whole (padded) sequences with the fused
   ``torch.nn.LSTM``; used for training (M-step) and by the slow reference twins.
 * :meth:`Dynamics.stepper` — a :class:`DynamicsStepper` that advances one token at a time for a
-  batch of independent rows (SE-step, particle filter).  For a table encoder the input projection
+  batch of independent rows (SE-step, particle filter, and the fused recurrences of
+  :mod:`lla.inference.fused`).  For a table encoder the input projection
   W_ih x + b is folded into a (K+1)×4H table, so one step costs one H×4H and one H×K product per
   row.
 
@@ -22,8 +23,6 @@ drawn from explicit ``torch.Generator`` objects.
 """
 
 import math
-
-import numpy as np
 
 import torch
 from torch import nn
@@ -173,109 +172,6 @@ class WordEncoder(TopicEncoder):
     The same layout as :class:`TopicEncoder` with V symbols instead of K."""
 
 
-@torch.no_grad()
-def fused_log_theta(dynamics, symbols, lengths, *, batch_tokens=65536, window=256,
-                    max_docs=None, recurrence="auto"):
-    """Teacher-forced log θ_t of whole documents whose LSTM input does not depend on z
-    (word-/char-LLA: x_{t-1} = encoder(w_{t-1})), for every token, without any sampling in the
-    loop: the LSTM runs over the observed words and W_p + softmax run on whole windows.
-
-    Two ways to run the recurrence (same θ, tested):
-
-    * ``"torch"`` — padded batches through ``torch.nn.LSTM`` (cuDNN on a GPU): documents sorted by
-      length, at most ``max_docs`` documents and about ``batch_tokens`` padded tokens per batch,
-      in windows of ``window`` steps with the state carried across windows.
-    * ``"table"`` — continuous batching (:mod:`lla.inference.schedule`, ``max_docs`` rows or
-      about total / longest): a :class:`DynamicsStepper` whose input projection W_ih x + b is a
-      (C+1)×4H table computed once per call, so a step costs one h·W_hh product per row; the
-      hidden states of ``window`` steps are then projected and normalised at once.  On a CPU this
-      was ~2–3× faster than padded ``nn.LSTM`` batches (movielens' lengths are very skewed, so
-      padding wasted most of the batch).
-    * ``"auto"`` — torch on CUDA, table elsewhere.
-
-    Parameters
-    ----------
-    dynamics : Dynamics (used as is, in eval mode; no autograd); its encoder needs ``table()``
-    symbols : int array (N,), the documents' tokens concatenated (c_1..c_{N_d} per document)
-    lengths : int array (D,), N_d
-
-    Yields
-    ------
-    index : int64 tensor (..., ) on the model's device: flat position (into ``symbols``) of the
-        token of each cell, -1 on padding / idle cells
-    log_theta : float tensor (..., K): log θ_t, the prior of that token given c_{<t}
-    """
-    device = dynamics.device
-    if recurrence == "auto":
-        recurrence = "torch" if device.type == "cuda" else "table"
-    if recurrence not in ("torch", "table"):
-        raise ValueError(f"recurrence must be 'auto', 'torch' or 'table', got {recurrence!r}")
-    lengths = np.asarray(lengths, dtype=np.int64)
-    symbols = np.asarray(symbols, dtype=np.int64)
-    was = dynamics.training
-    dynamics.eval()
-    try:
-        if recurrence == "table":
-            yield from _fused_table(dynamics, symbols, lengths, window, max_docs)
-        else:
-            yield from _fused_torch(dynamics, symbols, lengths, batch_tokens, window, max_docs)
-    finally:
-        dynamics.train(was)
-
-
-def _fused_table(dynamics, symbols, lengths, window, max_docs):
-    from ..inference.schedule import pack   # numpy only: the continuous-batching plan
-    device = dynamics.device
-    n = int(lengths.sum())
-    longest = int(lengths.max()) if len(lengths) else 1
-    slots = int(max_docs) if max_docs else int(np.clip(n // max(longest, 1), 32, 2048))
-    schedule = pack(lengths, slots)
-    stepper = DynamicsStepper(dynamics)
-    tok = torch.as_tensor(symbols, device=device)
-    index = torch.as_tensor(schedule.token_index, device=device)
-    start = torch.as_tensor(schedule.start, device=device)
-    R, H = schedule.n_slots, dynamics.hidden_size
-    state = stepper.initial_state(R)
-    for a in range(0, schedule.n_steps, int(window)):
-        steps = range(a, min(a + int(window), schedule.n_steps))
-        hs = torch.empty(len(steps), R, H, device=device)
-        for j, s in enumerate(steps):
-            state = stepper.reset(state, start[s])
-            hs[j] = state[0]
-            state = stepper.advance(state, tok[index[s].clamp(min=0)])
-        yield index[a:a + len(steps)], F.log_softmax(dynamics.proj(hs), dim=-1)
-
-
-def _fused_torch(dynamics, symbols, lengths, batch_tokens, window, max_docs):
-    device = dynamics.device
-    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    table = dynamics.input_table()
-    start_row = table.shape[0] - 1
-    order = np.argsort(-lengths, kind="stable")
-    order = order[lengths[order] > 0]
-    i = 0
-    while i < len(order):
-        L = int(lengths[order[i]])
-        B = max(1, int(batch_tokens) // max(L, 1))
-        if max_docs:
-            B = min(B, int(max_docs))
-        docs = order[i:i + B]
-        i += len(docs)
-        t = np.arange(L)[None, :]
-        valid = t < lengths[docs][:, None]
-        index = np.where(valid, ptr[docs][:, None] + t, -1)
-        prev = np.where(valid & (t > 0), symbols[np.maximum(index - 1, 0)], 0)
-        prev[:, 0] = start_row
-        index_t = torch.as_tensor(index, device=device)
-        prev_t = torch.as_tensor(prev, device=device)
-        state = None
-        for a in range(0, L, int(window)):
-            x = F.embedding(prev_t[:, a:a + window], table)
-            log_theta, state = dynamics.run_inputs(x, state)
-            yield index_t[:, a:a + window], log_theta
-
-
 class DynamicsStepper:
     """Advance the dynamics one token at a time for R independent rows (no autograd).
 
@@ -297,6 +193,7 @@ class DynamicsStepper:
                 self._input_table = d.encoder.table().detach() @ w_ih.T + bias
             else:  # pragma: no cover - encoders without a table (later variants)
                 raise TypeError("DynamicsStepper needs an encoder with a table()")
+            self._start_row = self._input_table.shape[0] - 1   # x_0's row
             self._w_hh_t = w_hh.T.contiguous()           # (H, 4H)
             self._w_p_t = d.proj.weight.detach().T.contiguous()  # (H, K)
             self._b_p = d.proj.bias.detach().clone()      # (K,)
@@ -327,8 +224,10 @@ class DynamicsStepper:
         return torch.log_softmax(torch.addmm(self._b_p, state[0], self._w_p_t), dim=1)
 
     def advance(self, state, z):
-        """Feed z_t (int64 (R,), -1 = start symbol) and return the state for t+1."""
-        idx = torch.where(z >= 0, z, torch.full_like(z, self.n_topics))
+        """Feed symbol c_t (int64 (R,): a topic for topic-LLA, a word for word-/char-LLA; -1 =
+        the start symbol, i.e. x_0, the input table's last row) and return the state for
+        t+1."""
+        idx = torch.where(z >= 0, z, torch.full_like(z, self._start_row))
         return self._cell(self._input_table[idx], state)
 
     def select(self, state, index):

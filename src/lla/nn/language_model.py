@@ -26,7 +26,6 @@ torch only, no module-level state, no global RNG: parameters are initialised ins
 
 import copy
 import logging
-import math
 import time
 
 import numpy as np
@@ -37,6 +36,7 @@ from torch.nn import functional as F
 from .._progress import progress
 from ..data.batching import length_buckets, pad_batch
 from ..evaluation.ranking import rank_of_true
+from .early_stopping import EarlyStopping
 
 START = -1  # input id of "no previous word": selects the start vector x_0
 
@@ -278,7 +278,8 @@ def early_stopping(model, n_epochs, run_epoch, validate=None, *, patience=2):
         ``valid_perplexity`` when validating)
     best_epoch : the number of epochs of the kept weights
     """
-    history, best, best_epoch, best_state, bad = [], math.inf, 0, None, 0
+    history, best_epoch, best_state = [], 0, None
+    stopper = EarlyStopping(patience=int(patience))
     for epoch in range(1, int(n_epochs) + 1):
         stats = dict(run_epoch(epoch), epoch=epoch)
         if validate is not None:
@@ -289,13 +290,11 @@ def early_stopping(model, n_epochs, run_epoch, validate=None, *, patience=2):
         if validate is None:
             best_epoch = epoch
             continue
-        if stats["valid_perplexity"] < best:
-            best, best_epoch, bad = stats["valid_perplexity"], epoch, 0
+        if stopper.record(epoch, stats["valid_perplexity"]):
+            best_epoch = epoch
             best_state = copy.deepcopy(model.state_dict())
-        else:
-            bad += 1
-            if bad >= patience:
-                break
+        elif stopper.exhausted(epoch):
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     return history, best_epoch

@@ -1,0 +1,37 @@
+"""The M-step's sufficient statistics (DESIGN §2): topic counts n_wk from assignments z, and φ
+from counts — the one place where φ_{k,w} = (n_wk + β) / (n_k + Vβ) is computed (LDA, ddLDA and
+every LLA variant use it; LDA passes counts averaged over its last sweeps).
+
+Layouts: counts are word-major, n_wk int32 (V, K) (the rows a sampler gathers for a token);
+φ is topic-major, ``topic_word`` float64 (K, V) (scikit-learn's ``components_`` layout, what
+``topic_word_`` holds); the samplers read log φ word-major, ``log_phi_wk`` float32 (V, K).
+"""
+
+import numpy as np
+import torch
+
+
+def topic_counts(words, z, n_types, n_topics):
+    """n_wk: int32 (V, K), how often word w carries topic k.  words, z: int (N,)."""
+    flat = np.asarray(words, dtype=np.int64) * n_topics + np.asarray(z, dtype=np.int64)
+    return np.bincount(flat, minlength=n_types * n_topics).reshape(n_types, n_topics) \
+        .astype(np.int32)
+
+
+def topic_word(n_wk, beta):
+    """φ: float64 (K, V), φ_{k,w} = (n_wk + β) / (n_k + Vβ), from counts n_wk (V, K) (integer,
+    or float when averaged over sweeps)."""
+    n_wk = np.asarray(n_wk, dtype=np.float64)
+    V = n_wk.shape[0]
+    return np.ascontiguousarray(((n_wk + beta) / (n_wk.sum(axis=0) + V * beta)).T)
+
+
+def log_phi_wk(n_wk, beta, device):
+    """log φ, word-major: a float32 (V, K) tensor on ``device`` (the rows the samplers gather)."""
+    return log_phi_wk_of(topic_word(n_wk, beta), device)
+
+
+def log_phi_wk_of(topic_word_, device):
+    """log φ word-major (float32 (V, K) tensor on ``device``) of a given φ (K, V)."""
+    return torch.as_tensor(np.log(np.asarray(topic_word_).T), dtype=torch.float32,
+                           device=device).contiguous()

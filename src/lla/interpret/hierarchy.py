@@ -213,7 +213,8 @@ def topic_map_figure(coords, labels=None, *, sizes=None, clusters=None, explaine
     Parameters
     ----------
     coords : float array (K, 2), from :func:`topic_map`
-    labels : sequence of K strings, short topic labels (drawn next to each point)
+    labels : sequence of K strings, short topic labels drawn next to each point with its id
+        (for K > 30 only the ids are drawn: more labels overlap and none can be read)
     sizes : float array (K,), e.g. token shares; the marker area grows with it
     clusters : int array (K,), e.g. ``TopicHierarchy.clusters(8)``, colours the points
     explained : float array (2,), shown in the axis labels
@@ -247,7 +248,7 @@ def topic_map_figure(coords, labels=None, *, sizes=None, clusters=None, explaine
                linewidths=0.6)
     font = 6.5 if K > 50 else 8
     for k in range(K):
-        text = _leaf_label(k, None if labels is None else labels[k], max_label)
+        text = _leaf_label(k, None if labels is None or K > 30 else labels[k], max_label)
         ax.annotate(text, xy[k], xytext=(3, 3), textcoords="offset points", fontsize=font,
                     color="#222222")
     if explained is not None:

@@ -83,7 +83,7 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
     ----------
     P : float array (K, K), rows sum to 1; NaN rows (no data) are drawn grey
     labels : sequence of K short topic labels (e.g. ``TopWords.short_labels(2)``); the tick
-        labels read "k label"
+        labels read "k label" (cut to ``max_label`` characters, 18 when K > 40)
     order : int array (K,), a permutation of the topics (e.g. ``TopicHierarchy.order``);
         ``None`` = 0..K−1
     title : str, optional
@@ -115,8 +115,10 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
         if order.shape != (K,) or not np.array_equal(np.sort(order), np.arange(K)):
             raise ParameterError(f"order must be a permutation of 0..{K - 1}")
     Mo = M[np.ix_(order, order)]
-    size = min(4.0 + 0.13 * K, 16.0)
-    fig, ax = new_figure(size + 2.5, size)
+    size = min(4.0 + 0.1 * K, 10.5)
+    if K > 40:
+        max_label = min(max_label, 18)
+    fig, ax = new_figure(size + 2.0, size)
     vmax = np.nanmax(Mo) if np.any(np.isfinite(Mo)) else 1.0
     cmap = _colormap()
     image = ax.imshow(np.ma.masked_invalid(Mo), cmap=cmap, norm=PowerNorm(0.5, 0.0, vmax),

@@ -7,9 +7,10 @@
 * :mod:`.matching` — one-to-one matching of two models' topics (Hungarian on φ similarity).
 
 Figures are plain ``matplotlib.figure.Figure`` objects (no pyplot state); render them with
-:func:`lla.interpret._plots.figure_png` or ``fig.savefig``.
+:func:`figure_png` (PNG bytes) or ``fig.savefig``.
 """
 
+from ._plots import figure_png
 from .coherence import Coherence, corpus_npmi, npmi_coherence, topic_diversity
 from .hierarchy import (TopicHierarchy, dendrogram_figure, topic_distances, topic_hierarchy,
                         topic_map, topic_map_figure)
@@ -24,4 +25,5 @@ __all__ = [
     "TopicMatching", "match_topics", "topic_similarity",
     "DEFAULT_LAMBDA", "TopWords", "marginal_word_probability", "relevance", "top_words",
     "transition_counts", "transition_heatmap", "transition_matrix",
+    "figure_png",
 ]

@@ -123,7 +123,7 @@ def _repeat_free_corpus(rng, n_docs, V, n_groups):
 
 @pytest.mark.parametrize("seed, window", [(0, 10), (1, 10), (2, 4), (3, 25)])
 def test_agrees_with_gensim_c_npmi(seed, window):
-    gensim = pytest.importorskip("gensim", reason="gensim (the 'test' extra) is not installed")
+    pytest.importorskip("gensim", reason="gensim (the 'test' extra) is not installed")
     from gensim.corpora import Dictionary
     from gensim.models import CoherenceModel
 

@@ -44,7 +44,7 @@ def test_planted_hierarchy_is_recovered():
 
 def test_scrambled_hierarchy_fails_the_same_check():
     # power: the partition check rejects a wrong grouping
-    emb, sup, group = _planted(np.random.default_rng(0))
+    emb, _, group = _planted(np.random.default_rng(0))
     tree = topic_hierarchy(np.random.default_rng(5).normal(size=emb.shape))
     assert not _same_partition(tree.clusters(4), group)
 

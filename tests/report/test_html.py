@@ -44,7 +44,7 @@ def test_sample_page_structure(sample_report):
     assert parser.tags.count("script") == 1                     # ours only, inline
     assert parser.tags.count("img") == 6                        # 3 figures × 2 models
     tables = [a for t, a in parser.attrs if t == "table"]
-    assert len(tables) == 1 + 2 * 2 + 1                         # summary, 2×(topics, histories), pairs
+    assert len(tables) == 1 + 2 * 2 + 1      # summary, 2 × (topics, histories), pairs
     assert sum("sortable" in a.get("class", "") for a in tables) == 5
     assert len([a for t, a in parser.attrs if t == "input"]) == 5
     ids = [a["id"] for _, a in parser.attrs if "id" in a]

@@ -166,7 +166,7 @@ def topic_diversity(top_ids):
 
 def _npmi_from_counts(inverse, n_windows, occ, co, window, eps):
     """Per-topic NPMI from window counts; ``inverse`` (K, n) indexes the counted words."""
-    K, n = inverse.shape
+    n = inverse.shape[1]
     if n_windows == 0:
         raise ParameterError("the reference corpus has no tokens (no windows)")
     N = float(n_windows)

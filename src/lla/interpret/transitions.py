@@ -17,7 +17,7 @@ the LSTM's own one-step response for topic-LLA.
 import numpy as np
 
 from ..errors import ParameterError
-from ._checks import float_matrix, integer_array, labels_for, positive_int
+from ._checks import integer_array, labels_for, positive_int
 
 
 def transition_counts(z, lengths, n_topics):

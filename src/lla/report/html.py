@@ -259,9 +259,10 @@ def _item_chip(item, topic, words):
 
 
 def _topic_chip(topic, probability, words):
-    label = " · ".join(map(str, words.get(int(topic), [])[:3]))
-    return (f'<span class="chip topic" title="{_e(" · ".join(map(str, words.get(int(topic), [])[:N_TOOLTIP])))}">'
-            f"<b>{int(topic)}</b> {_e(label)}<span class=\"prob\">{_prob(probability)}</span></span>")
+    top = [str(w) for w in words.get(int(topic), [])]
+    return (f'<span class="chip topic" title="{_e(" · ".join(top[:N_TOOLTIP]))}">'
+            f"<b>{int(topic)}</b> {_e(' · '.join(top[:3]))}"
+            f'<span class="prob">{_prob(probability)}</span></span>')
 
 
 def _words(words, common):

@@ -68,6 +68,18 @@ def test_unnormalised_rows_and_zero_entries():
     assert top_words(phi, 2, p_w=p_w).ids[0].tolist() == [2, 0]
 
 
+def test_exclude_words():
+    phi = np.array([[0.5, 0.3, 0.2], [0.6, 0.1, 0.3]])
+    top = top_words(phi, 2, lam=1, exclude=[0])
+    assert top.ids.tolist() == [[1, 2], [2, 1]]
+    sparse = np.array([[0.0, 0.0, 0.0, 1.0]])           # ties at −inf never bring 0 back
+    assert top_words(sparse, 3, lam=1, exclude=[0]).ids.tolist() == [[3, 1, 2]]
+    with pytest.raises(ParameterError, match="exclude"):
+        top_words(phi, 2, lam=1, exclude=[3])
+    with pytest.raises(ParameterError, match="left after exclude"):
+        top_words(phi, 2, lam=1, exclude=[0, 1])
+
+
 def test_zero_marginal_for_unused_word_is_allowed():
     phi = np.array([[0.5, 0.5, 0.0]])
     r = relevance(phi, np.array([0.5, 0.5, 0.0]))

@@ -109,7 +109,7 @@ class TopWords:
         return [self.label(k, n, sep) for k in range(self.ids.shape[0])]
 
 
-def top_words(phi, n=10, *, p_w=None, lam=DEFAULT_LAMBDA, names=None):
+def top_words(phi, n=10, *, p_w=None, lam=DEFAULT_LAMBDA, names=None, exclude=None):
     """The ``n`` most relevant words of each topic.
 
     Parameters
@@ -120,6 +120,7 @@ def top_words(phi, n=10, *, p_w=None, lam=DEFAULT_LAMBDA, names=None):
         (see the module docstring for where it comes from)
     lam : float in [0, 1], λ (1 = probability ranking)
     names : sequence of V strings (the vocabulary's types / item names), optional
+    exclude : sequence of word ids never listed (e.g. ``[0]``, the ``<unk>`` id), optional
 
     Returns
     -------
@@ -135,9 +136,17 @@ def top_words(phi, n=10, *, p_w=None, lam=DEFAULT_LAMBDA, names=None):
     if lam != 1.0 and p_w is None:
         raise ParameterError("p_w (the marginal word probability) is required unless lam = 1")
     score = relevance(phi, p_w, lam)
+    allowed = np.arange(V)
+    if exclude is not None:
+        drop = np.unique(np.asarray(exclude, dtype=np.int64).ravel())
+        if drop.size and (drop.min() < 0 or drop.max() >= V):
+            raise ParameterError(f"exclude must hold word ids in [0, {V})")
+        if V - drop.size < n:
+            raise ParameterError(f"n = {n} exceeds the {V - drop.size} words left after exclude")
+        allowed = np.setdiff1d(allowed, drop)
     ids = np.empty((K, n), dtype=np.int64)
     for k in range(K):
-        ids[k] = _top_n(score[k], n)
+        ids[k] = allowed[_top_n(score[k, allowed], n)]
     scores = np.take_along_axis(score, ids, axis=1)
     labels = None if names is None else [[names[i] for i in row] for row in ids]
     return TopWords(ids=ids, scores=scores, labels=labels, lam=lam)

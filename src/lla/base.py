@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_directory
+from ._metadata import check_known_keys, object_field, read_json_document
 from ._version import __version__
 from .errors import InputError, NotFittedError, ParameterError
 
@@ -168,27 +169,20 @@ def load_model(path):
 
     path = Path(path)
     meta_path = path / "model.json"
-    try:
-        doc = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("not a saved lla model (model.json missing)", path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"corrupt model.json ({e})", meta_path) from None
-    if not isinstance(doc, dict) or doc.get("kind") != "lla-model":
-        raise InputError("not a saved lla model", meta_path)
-    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > MODEL_FORMAT_VERSION:
-        raise InputError(f"model format version {doc.get('format_version')!r} is newer than this "
-                         f"lla understands ({MODEL_FORMAT_VERSION}); upgrade lla", meta_path)
+    doc = read_json_document(meta_path, kind="lla-model", format_version=MODEL_FORMAT_VERSION,
+                             description="a saved lla model")
     _import_models()
-    cls = _REGISTRY.get(doc.get("model"))
+    cls = _REGISTRY.get(doc.get("model")) if isinstance(doc.get("model"), str) else None
     if cls is None:
         raise InputError(f"unknown model type {doc.get('model')!r}", meta_path)
+    params, state = object_field(doc, "params", meta_path), object_field(doc, "state", meta_path)
+    check_known_keys(params, cls._param_names(), f"{cls.model_name} parameter", meta_path)
     try:
         arrays = load_file(str(path / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as e:
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
-    model = cls(**doc.get("params", {}))
-    model._set_state(doc.get("state", {}), arrays)
+    model = cls(**params)
+    model._set_state(state, arrays)
     if getattr(model, "corpus_path_", None) is None:
         model.corpus_path_ = doc.get("corpus_path")
     return model

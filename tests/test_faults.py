@@ -26,8 +26,8 @@ from lla.cli.main import main
 
 LLA = [sys.executable, "-m", "lla"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
-       "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1] / "src"),
-                                      os.environ.get("PYTHONPATH", "")])}
+       "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
+                                                   os.environ.get("PYTHONPATH")]))}
 
 
 def _fails_with_one_line(capsys, argv, message, code=2):

@@ -77,7 +77,7 @@ def _temp_prefix(path, kind="tmp"):
 
 def _pid_alive(pid):
     """True unless process ``pid`` certainly does not exist on this host."""
-    if pid <= 0:
+    if pid <= 0 or os.name == "nt":  # on Windows os.kill(pid, 0) would terminate the process
         return True
     try:
         os.kill(pid, 0)

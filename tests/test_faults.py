@@ -242,16 +242,21 @@ def test_damaged_model_files(tmp_path, capsys, lda_dir, damage, message):
     _fails_with_one_line(capsys, ["topics", model], message)
 
 
-def _edit_meta(d):
-    meta = json.loads((d / "meta.json").read_text())
-    meta["format_version"] = "1"
-    (d / "meta.json").write_text(json.dumps(meta))
+def _edit_meta(key, value):
+    def edit(d):
+        meta = json.loads((d / "meta.json").read_text())
+        meta[key] = value
+        (d / "meta.json").write_text(json.dumps(meta))
+    return edit
 
 
 @pytest.mark.parametrize("damage,message", [
     (_replace("meta.json", lambda p: p.write_text(_DEEP)), "nested 200001 levels deep"),
     (_replace("meta.json", lambda p: p.symlink_to("/dev/zero")), "meta.json: not a regular file"),
-    (_edit_meta, "meta.json: format_version must be an integer, got '1'"),
+    (_edit_meta("format_version", "1"), "meta.json: format_version must be an integer, got '1'"),
+    (_edit_meta("split_fraction", "abc"),
+     "meta.json: split_fraction must be a number strictly between 0 and 1, got 'abc'"),
+    (_edit_meta("split_fraction", 1.5), "split_fraction must be a number strictly between 0 and 1"),
     (lambda d: (d / "meta.json").unlink(), "not a corpus directory (meta.json missing)"),
 ])
 def test_damaged_corpus_metadata(tmp_path, capsys, lda_dir, damage, message):

@@ -98,7 +98,7 @@ class Corpus:
         vocab = Vocabulary.read_tsv(path / "vocab.tsv")
         _check_against_statistics(meta, tokens, offsets, vocab, path)
         doc_ids = _read_doc_ids(path / "doc_ids.txt")
-        return cls(tokens, offsets, vocab, split_fraction=meta.get("split_fraction", DEFAULT_SPLIT),
+        return cls(tokens, offsets, vocab, split_fraction=_split_fraction(meta, path),
                    meta=meta, doc_ids=doc_ids, path=path)
 
     def save(self, path, *, force=False):
@@ -264,6 +264,15 @@ def _check_against_statistics(meta, tokens, offsets, vocab, path):
         if isinstance(expected, int) and expected != actual:
             raise InputError(f"{source} holds {actual:,} entries but meta.json records "
                              f"{key} = {expected:,} (corrupt store)", path)
+
+
+def _split_fraction(meta, path):
+    """meta.json's split_fraction: a number strictly between 0 and 1."""
+    value = meta.get("split_fraction", DEFAULT_SPLIT)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise InputError(f"split_fraction must be a number strictly between 0 and 1, got "
+                         f"{value!r}", path / "meta.json")
+    return float(value)
 
 
 def _read_doc_ids(path):

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_directory
+from ._metadata import check_known_keys, object_field, read_json_document
 from ._version import __version__
 from .errors import InputError, NotFittedError, ParameterError
 from .evaluation.perplexity import perplexity
@@ -93,12 +94,10 @@ class Model:
         mapped to their new names, unknown ones refused, every value checked as the constructor's
         caller would be (:meth:`_validate`)."""
         if not isinstance(params, dict):
-            raise InputError(f"'params' must be an object, got {type(params).__name__}", source)
-        params = {cls._renamed_parameters.get(k, k): v for k, v in params.items()}
-        unknown = sorted(set(params) - set(cls._param_names()))
-        if unknown:
-            raise InputError(f"unknown parameter {unknown[0]!r} for a {cls.model_name} model",
+            raise InputError(f"'params' must be a JSON object, got {type(params).__name__}",
                              source)
+        params = {cls._renamed_parameters.get(k, k): v for k, v in params.items()}
+        check_known_keys(params, cls._param_names(), f"{cls.model_name} parameter", source)
         model = cls(**params)
         try:
             model._validate()
@@ -230,26 +229,18 @@ def load_model(path):
 
     path = Path(path)
     meta_path = path / "model.json"
-    try:
-        doc = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("not a saved lla model (model.json missing)", path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"corrupt model.json ({e})", meta_path) from None
-    if not isinstance(doc, dict) or doc.get("kind") != "lla-model":
-        raise InputError("not a saved lla model", meta_path)
-    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > MODEL_FORMAT_VERSION:
-        raise InputError(f"model format version {doc.get('format_version')!r} is newer than this "
-                         f"lla understands ({MODEL_FORMAT_VERSION}); upgrade lla", meta_path)
-    cls = _REGISTRY.get(doc.get("model"))
+    doc = read_json_document(meta_path, kind="lla-model", format_version=MODEL_FORMAT_VERSION,
+                             description="a saved lla model")
+    cls = _REGISTRY.get(doc.get("model")) if isinstance(doc.get("model"), str) else None
     if cls is None:
         raise InputError(f"unknown model type {doc.get('model')!r}", meta_path)
+    params, state = object_field(doc, "params", meta_path), object_field(doc, "state", meta_path)
     try:
         arrays = load_file(str(path / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as e:
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
-    model = cls._from_saved_params(doc.get("params", {}), meta_path)
-    model._set_state(doc.get("state", {}), arrays)
+    model = cls._from_saved_params(params, meta_path)
+    model._set_state(state, arrays)
     if getattr(model, "corpus_path_", None) is None:
         model.corpus_path_ = doc.get("corpus_path")
     return model

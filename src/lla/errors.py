@@ -42,3 +42,14 @@ class ParameterError(LlaError, ValueError):
 
 class NotFittedError(LlaError, RuntimeError):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+class OutputError(LlaError, OSError):
+    """A result that cannot be written: a read-only file system, a full disk, a path below a
+    regular file, no permission.  Names the target and the problem; ``errno`` is the system's."""
+
+    def __init__(self, problem, path=None, errno_=None):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__((self.path + ": " if self.path is not None else "") + problem)
+        self.errno = errno_

@@ -161,7 +161,7 @@ def test_presets_reproduce_benchmark_statistics(tmp_path, shared_data, name, rel
         (n_docs, n_tokens, n_prefix, vocab_size)
     assert s["n_unk_prefix"] == unk_prefix
     assert s["n_suffix_tokens"] == n_tokens - n_prefix
-    # and the numbers published in BENCHMARKS.md
+    # and the numbers published in docs/corpora.md
     published = {"wiki": (1008, 3241411, 1944446, 20001), "movielens": (943, 100000, 59619, 1557)}
     assert (s["n_docs"], s["n_tokens"], s["n_prefix_tokens"], s["vocab_size"]) == published[name]
 

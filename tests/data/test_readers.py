@@ -108,10 +108,51 @@ def test_events_missing_column(tmp_path):
         list(read_documents(p, "events", WORDS))
 
 
-def test_events_bad_timestamp(tmp_path):
-    p = _write(tmp_path / "e.csv", "user,item,timestamp\nu,i,yesterday\n")
-    with pytest.raises(InputError, match=r"e.csv: column 'timestamp' holds values"):
+@pytest.mark.parametrize("rows,message", [
+    # the bad value and its line, not the first (valid) value
+    ("u,a,3\nu,b,1\n\nu,c,yesterday\n",
+     r"e.csv:5: column 'timestamp': 'yesterday' is neither a number nor an ISO date/time"),
+    ("u,a,2016-05-01\nu,b,2016-13-45\n", r"e.csv:3: column 'timestamp': '2016-13-45' is not an ISO"),
+    ("u,a,2016-05-01\nu,b,\n", r"e.csv:3: column 'timestamp': '' is not an ISO date"),
+    ("u,a,1\nu,b,nan\n", r"e.csv:3: column 'timestamp': 'nan' is not a finite number"),
+    ("u,a,1\nu,b,-inf\n", r"e.csv:3: column 'timestamp': '-inf' is not a finite number"),
+    # numbers and ISO dates in one column: refused, naming one of each
+    ("u,a,1462060800\nu,b,2016-05-01\n",
+     r"e.csv:3: column 'timestamp': '2016-05-01' is an ISO date but line 2 holds the number "
+     r"'1462060800': a column must hold numbers or dates, not both"),
+    ("u,a,2016-05-01\nv,b,2016-05-02\nu,c,17\n",
+     r"e.csv:2: column 'timestamp': '2016-05-01' is an ISO date but line 4 holds the number '17'"),
+])
+def test_events_bad_timestamp_names_line_and_value(tmp_path, rows, message):
+    p = _write(tmp_path / "e.csv", "user,item,timestamp\n" + rows)
+    with pytest.raises(InputError, match=message):
         list(read_documents(p, "events", WORDS))
+
+
+def test_events_numeric_timestamps_are_numbers_not_years(tmp_path):
+    # "17" is not the year 17: numbers compare as numbers (5 < 17 < 100)
+    p = _write(tmp_path / "e.csv", "user,item,timestamp\nu,a,100\nu,b,17\nu,c,5.5\n")
+    assert list(read_documents(p, "events", WORDS)) == [("u", ["c", "b", "a"])]
+
+
+def test_events_parquet_bad_timestamp_names_the_row(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"user": [1, 1, 1], "item": ["a", "b", "c"],
+                             "timestamp": ["2016-05-01", "17", "2016-05-03"]}),
+                   tmp_path / "e.parquet")
+    with pytest.raises(InputError, match=r"e.parquet: row 1: column 'timestamp': '2016-05-01' is "
+                                         r"an ISO date but row 2 holds the number '17'"):
+        list(read_documents(tmp_path / "e.parquet", "events", WORDS))
+    pq.write_table(pa.table({"user": [1, 1], "item": ["a", "b"],
+                             "timestamp": pa.array([5, None], pa.timestamp("s"))}),
+                   tmp_path / "t.parquet")
+    with pytest.raises(InputError, match=r"t.parquet: row 2: column 'timestamp': missing timestamp"):
+        list(read_documents(tmp_path / "t.parquet", "events", WORDS))
+    pq.write_table(pa.table({"user": [1, 1], "item": ["a", "b"],
+                             "timestamp": pa.array([7, 5], pa.timestamp("s"))}),
+                   tmp_path / "ok.parquet")
+    assert list(read_documents(tmp_path / "ok.parquet", "events", WORDS)) == [("1", ["b", "a"])]
 
 
 def test_events_parquet(tmp_path):

@@ -123,3 +123,20 @@ def test_batching_buckets_by_length():
     for row, d in enumerate(batches[0]):
         assert ids[row, :lengths[row]].tolist() == c.prefix(d).tolist()
         assert (ids[row, lengths[row]:] == -1).all()
+
+
+def test_open_checks_the_store_against_its_recorded_statistics(tmp_path):
+    """O(1): a truncated vocab.tsv would otherwise let token ids run past V unnoticed."""
+    _corpus().save(tmp_path / "c")
+    lines = (tmp_path / "c" / "vocab.tsv").read_text().splitlines(keepends=True)
+    (tmp_path / "c" / "vocab.tsv").write_text("".join(lines[:3]))
+    with pytest.raises(InputError, match=r"vocab.tsv holds 3 entries but meta.json records "
+                                         r"vocab_size = 5 \(corrupt store\)"):
+        Corpus.open(tmp_path / "c")
+
+
+def test_open_refuses_doc_ids_that_are_not_utf8(tmp_path):
+    _corpus().save(tmp_path / "c")
+    (tmp_path / "c" / "doc_ids.txt").write_bytes(b"a\n\xff\n")
+    with pytest.raises(InputError, match=r"doc_ids.txt: not valid UTF-8 \(byte 2\)"):
+        Corpus.open(tmp_path / "c")

@@ -7,6 +7,7 @@ Each sub-command lives in its own module of this package, with ``add_parser(subp
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from .._version import __version__
@@ -36,10 +37,28 @@ def main(argv=None):
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:  # `lla topics ... | head`: stop quietly, as Unix tools do
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+    except MemoryError as e:  # backstop; models estimate their memory up front (lla._memory)
+        print(f"lla {args.command}: error: out of memory ({e})", file=sys.stderr)
+        return 2
     except LlaError as e:
         print(f"lla {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lla {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (tests)
+        pass

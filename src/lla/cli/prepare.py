@@ -8,7 +8,7 @@ MovieLens u.data; .gz/.bz2/.xz read transparently) and write a corpus store: int
 int64 document offsets, vocab.tsv and meta.json.  The vocabulary is built from the training
 prefixes (the first --split fraction of every document) only.
 
-Presets reproduce the benchmark corpora of BENCHMARKS.md exactly:
+Presets reproduce the benchmark corpora defined in docs/corpora.md exactly:
   lla prepare --preset wiki shared/data/enwiki-2015-wikiextractor/enwiki-AA-00-19.txt.xz --out wiki
   lla prepare --preset movielens shared/data/ml-100k/u.data --out movielens
   lla prepare --preset wiki-sample --out wiki-sample   (150 articles shipped with lla)
@@ -49,6 +49,10 @@ def add_parser(subparsers):
     g.add_argument("--field", metavar="NAME",
                    help="the field holding the text or token list (default: tokens, then text)")
     p.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="always show the progress bar (default: only on a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show the progress bar")
     p.set_defaults(run=run)
 
 
@@ -70,7 +74,7 @@ def run(args):
     inputs = args.inputs or (preset_inputs(args.preset) if args.preset else [])
     if not inputs:
         raise ParameterError("give at least one INPUT file")
-    corpus = prepare(inputs, args.out, options, force=args.force)
+    corpus = prepare(inputs, args.out, options, force=args.force, show_progress=args.progress)
     stats = corpus.meta["statistics"]
     if args.json:
         print(json.dumps({"path": str(corpus.path), **stats}, indent=2, sort_keys=True))

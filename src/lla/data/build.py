@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_directory
+from .._atomic import atomic_directory, check_writable
 from .._progress import progress
 from .._version import __version__
 from ..errors import InputError, ParameterError
@@ -65,7 +65,7 @@ class PrepareOptions:
         return self
 
 
-# The benchmark corpora of BENCHMARKS.md.
+# The benchmark corpora (docs/corpora.md).
 PRESETS = {
     "wiki": PrepareOptions(format="wikiextractor", tokenizer="words", lowercase=True,
                            min_doc_tokens=500, max_vocab=20000, min_count=1),
@@ -107,9 +107,7 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
     for p in inputs:
         if not p.exists():
             raise InputError("no such file", p)
-    out = Path(out)
-    if out.exists() and not force:
-        raise InputError("already exists (use --force to replace it)", out)
+    out = check_writable(out, force=force)  # before reading a byte of input
     tokenize = make_tokenizer(options.tokenizer, options.lowercase)
     reader_options = {k: getattr(options, k) for k in
                       ("user_column", "item_column", "time_column", "delimiter", "field")}

@@ -10,7 +10,7 @@ Formats
 -------
 text           one document per line (blank lines skipped)
 wikiextractor  WikiExtractor ``<doc ...>`` blocks; the first line after ``<doc>`` (the title)
-               is dropped (BENCHMARKS.md)
+               is dropped (docs/corpora.md)
 wikitext       WikiText token files: an article starts at each top-level `` = Title = `` line
 jsonl          one JSON object per line with a ``tokens`` list or a ``text`` string
 events         CSV / TSV / Parquet of (user, item, timestamp): one document per user, events
@@ -156,7 +156,11 @@ def read_jsonl(path, tokenize, *, field=None):
 
 # -- event logs --------------------------------------------------------------------------------
 def _read_table(path, columns, delimiter, has_header):
-    """Read the named columns of a CSV/TSV/Parquet file as numpy arrays of strings."""
+    """Read the named columns of a CSV/TSV/Parquet file as numpy arrays of strings.
+
+    Returns ``(arrays, lines)``: one array per column, and the int64 array of the file line of
+    every row (CSV/TSV), or None for Parquet (rows are then named by their 1-based number).
+    """
     path = Path(path)
     name = _stem(path).lower()
     if name.endswith(".parquet"):
@@ -175,7 +179,7 @@ def _read_table(path, columns, delimiter, has_header):
             if c not in schema_names:
                 raise InputError(f"no column {c!r} (columns: {', '.join(schema_names)})", path)
         table = pq.read_table(path, columns=list(columns))
-        return [np.asarray(table.column(c).to_numpy(zero_copy_only=False)) for c in columns]
+        return [np.asarray(table.column(c).to_numpy(zero_copy_only=False)) for c in columns], None
     if delimiter is None:
         delimiter = "\t" if ".tsv" in name or name.endswith(".data") else ","
     lines = iter_lines(path)
@@ -196,6 +200,7 @@ def _read_table(path, columns, delimiter, has_header):
             raise ParameterError("without a header, columns must be given as 0-based "
                                  "numbers") from None
     values = [[] for _ in columns]
+    line_numbers = []
     needed = max(index) + 1
     for lineno, line in lines:
         if not line.strip():
@@ -205,31 +210,89 @@ def _read_table(path, columns, delimiter, has_header):
             raise InputError(f"expected at least {needed} fields, found {len(row)}", path, lineno)
         for v, i in zip(values, index):
             v.append(row[i])
-    return [np.array(v, dtype=object) for v in values]
+        line_numbers.append(lineno)
+    return [np.array(v, dtype=object) for v in values], np.array(line_numbers, dtype=np.int64)
 
 
-def _timestamps_as_sort_keys(values, path, column):
-    """Numbers as floats; otherwise ISO dates/times as datetime64; else a one-line error."""
+def _is_number(value):
     try:
-        return np.asarray(values, dtype=np.float64)
+        float(value)
     except (TypeError, ValueError):
-        pass
+        return False
+    return True
+
+
+def _is_iso_date(value):
+    if not isinstance(value, str) or _is_number(value):  # numpy would read "17" as the year 17
+        return False
     try:
-        return np.asarray(values, dtype="datetime64[ns]").astype(np.int64)
+        return not np.isnat(np.datetime64(value, "ns"))
     except (TypeError, ValueError):
-        raise InputError(f"column {column!r} holds values that are neither numbers nor "
-                         f"ISO dates (e.g. {str(values[0])!r})", path) from None
+        return False
+
+
+def _timestamps_as_sort_keys(values, path, column, lines=None):
+    """Sort keys of a timestamp column: numbers as float64, or ISO dates/times as int64
+    nanoseconds — never both in one column.  ``lines[i]`` is the file line of row ``i`` (None:
+    Parquet, rows named by number).  Errors name the line and the offending value."""
+    values = np.asarray(values)
+
+    def bad(i, problem):
+        if lines is None:
+            return InputError(f"row {i + 1}: column {column!r}: {problem}", path)
+        return InputError(f"column {column!r}: {problem}", path, int(lines[i]))
+
+    def first(mask):
+        return int(np.flatnonzero(mask)[0])
+
+    if values.dtype.kind == "M":  # typed Parquet timestamps
+        if np.isnat(values).any():
+            raise bad(first(np.isnat(values)), "missing timestamp")
+        return values.astype("datetime64[ns]").astype(np.int64)
+    try:
+        keys = values.astype(np.float64)
+    except (TypeError, ValueError):
+        keys = None
+    if keys is not None:
+        if not np.isfinite(keys).all():
+            i = first(~np.isfinite(keys))
+            raise bad(i, f"{_show(values[i])} is not a finite number")
+        return keys
+    # not all numbers: either all ISO dates, or an error naming the first offending value
+    is_number = np.fromiter((_is_number(v) for v in values), dtype=bool, count=len(values))
+    i = first(~is_number)
+    if not _is_iso_date(values[i]):
+        raise bad(i, f"{_show(values[i])} is neither a number nor an ISO date/time")
+    if is_number.any():
+        j = first(is_number)
+        where = f"row {j + 1}" if lines is None else f"line {lines[j]}"
+        raise bad(i, f"{_show(values[i])} is an ISO date but {where} holds the number "
+                     f"{_show(values[j])}: a column must hold numbers or dates, not both")
+    try:
+        dates = values.astype("datetime64[ns]")
+    except (TypeError, ValueError):
+        dates = None
+    if dates is None or np.isnat(dates).any():
+        i = next(k for k, v in enumerate(values) if not _is_iso_date(v))
+        raise bad(i, f"{_show(values[i])} is not an ISO date/time")
+    return dates.astype(np.int64)
+
+
+def _show(value):
+    text = repr(value) if isinstance(value, str) else repr(str(value))
+    return text if len(text) <= 60 else text[:57] + "...'"
 
 
 def read_events(path, *, user_column="user", item_column="item", time_column="timestamp",
                 delimiter=None, has_header=True):
     """One document per user: the user's items stable-sorted by timestamp (ties keep the
-    order of the input file).  Users appear in order of their first event in the file."""
-    users, items, times = _read_table(path, [user_column, item_column, time_column],
-                                      delimiter, has_header)
+    order of the input file).  Users appear in order of their first event in the file.
+    Timestamps are numbers or ISO dates/times; a column mixing both is refused."""
+    (users, items, times), lines = _read_table(path, [user_column, item_column, time_column],
+                                               delimiter, has_header)
     if len(users) == 0:
         return
-    keys = _timestamps_as_sort_keys(times, path, time_column)
+    keys = _timestamps_as_sort_keys(times, path, time_column, lines)
     user_keys, first, user_index = np.unique(users.astype(str), return_index=True,
                                              return_inverse=True)
     rank_of_user = np.empty(len(first), np.int64)

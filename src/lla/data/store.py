@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_directory
+from .._metadata import read_json_document
 from ..errors import InputError
 from .vocab import Vocabulary
 
@@ -92,19 +93,8 @@ class Corpus:
         path = Path(path)
         if not path.is_dir():
             raise InputError("not a corpus directory (no such directory)", path)
-        meta_path = path / "meta.json"
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("not a corpus directory (meta.json missing)", path) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(f"corrupt meta.json ({e})", meta_path) from None
-        if meta.get("kind") != "lla-corpus":
-            raise InputError("meta.json does not describe an lla corpus", meta_path)
-        version = meta.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise InputError(f"corpus format version {version!r} is newer than this lla "
-                             f"understands ({FORMAT_VERSION}); upgrade lla", meta_path)
+        meta = read_json_document(path / "meta.json", kind="lla-corpus",
+                                  format_version=FORMAT_VERSION, description="a corpus directory")
         try:
             tokens = np.load(path / "tokens.npy", mmap_mode="r", allow_pickle=False)
             offsets = np.load(path / "offsets.npy", mmap_mode="r", allow_pickle=False)
@@ -114,10 +104,9 @@ class Corpus:
                 or len(offsets) < 1 or offsets[-1] != len(tokens):
             raise InputError("token arrays are inconsistent (corrupt store)", path)
         vocab = Vocabulary.read_tsv(path / "vocab.tsv")
-        doc_ids = None
-        if (path / "doc_ids.txt").exists():
-            doc_ids = (path / "doc_ids.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        return cls(tokens, offsets, vocab, split_fraction=meta.get("split_fraction", DEFAULT_SPLIT),
+        _check_against_statistics(meta, tokens, offsets, vocab, path)
+        doc_ids = _read_doc_ids(path / "doc_ids.txt")
+        return cls(tokens, offsets, vocab, split_fraction=_split_fraction(meta, path),
                    meta=meta, doc_ids=doc_ids, path=path)
 
     def save(self, path, *, force=False):
@@ -294,3 +283,37 @@ class Corpus:
         where = f", path={str(self.path)!r}" if self.path else ""
         return (f"Corpus(n_docs={len(self)}, n_tokens={self.n_tokens}, V={len(self.vocab)}, "
                 f"split={self.split_fraction}{where})")
+
+
+def _check_against_statistics(meta, tokens, offsets, vocab, path):
+    """O(1) consistency of a store with the statistics its meta.json recorded when it was
+    written: a truncated vocab.tsv would otherwise let token ids run past V unnoticed."""
+    stats = meta.get("statistics")
+    if not isinstance(stats, dict):
+        return
+    for key, actual, source in (("vocab_size", len(vocab), "vocab.tsv"),
+                                ("n_tokens", len(tokens), "tokens.npy"),
+                                ("n_docs", len(offsets) - 1, "offsets.npy")):
+        expected = stats.get(key)
+        if isinstance(expected, int) and expected != actual:
+            raise InputError(f"{source} holds {actual:,} entries but meta.json records "
+                             f"{key} = {expected:,} (corrupt store)", path)
+
+
+def _split_fraction(meta, path):
+    """meta.json's split_fraction: a number strictly between 0 and 1."""
+    value = meta.get("split_fraction", DEFAULT_SPLIT)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise InputError(f"split_fraction must be a number strictly between 0 and 1, got "
+                         f"{value!r}", path / "meta.json")
+    return float(value)
+
+
+def _read_doc_ids(path):
+    """doc_ids.txt as a list of names (None if absent); one-line error if it is not UTF-8."""
+    if not path.exists():
+        return None
+    try:
+        return path.read_text(encoding="utf-8").split("\n")[:-1]
+    except UnicodeDecodeError as e:
+        raise InputError(f"not valid UTF-8 (byte {e.start})", path) from None

@@ -1,7 +1,7 @@
 """Tokenisers: text -> list of token strings.
 
 ``words``      every maximal run of Unicode word characters (Python ``re`` ``\\w+``) is a token
-               (the ``wiki`` benchmark's rule, BENCHMARKS.md);
+               (the ``wiki`` benchmark's rule, docs/corpora.md);
 ``whitespace`` tokens are split on whitespace (pre-tokenised text such as WikiText).
 Both optionally lower-case first.
 """

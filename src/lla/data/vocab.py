@@ -1,7 +1,7 @@
 """The vocabulary: token type <-> integer id, with training counts.
 
 Id 0 is always ``<unk>``; ids 1..V-1 are the kept types ordered by decreasing training-prefix
-count, ties broken by the type's string (BENCHMARKS.md).  ``counts[i]`` is how often id ``i``
+count, ties broken by the type's string (docs/corpora.md).  ``counts[i]`` is how often id ``i``
 occurs in the training prefixes (for ``<unk>``: how many prefix tokens were mapped to it).
 """
 

@@ -1,4 +1,4 @@
-"""Next-action ranking metrics for user data (BENCHMARKS.md): HR@k and MRR over suffix positions.
+"""Next-action ranking metrics for user data (docs/corpora.md): HR@k and MRR over suffix positions.
 
 Every model that supports ranking implements ``heldout_ranks(corpus) -> int64 array``: for every
 held-out token, the rank of the true token among all V types under the model's predictive

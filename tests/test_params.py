@@ -55,8 +55,8 @@ def test_saved_parameters_are_checked_like_constructor_arguments(tmp_path):
     lla.Unigram().fit(corpus).save(tmp_path / "m")
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
     for params, message in (({"smoothing": "abc"}, "smoothing must be a number"),
-                            ({"smoothing": 1.0, "colour": 3}, "unknown parameter 'colour'"),
-                            ([1, 2], "'params' must be an object")):
+                            ({"smoothing": 1.0, "colour": 3}, "unknown unigram parameter 'colour'"),
+                            ([1, 2], "'params' must be a JSON object")):
         doc["params"] = params
         (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
         with pytest.raises(InputError, match=message):

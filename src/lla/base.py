@@ -117,11 +117,27 @@ class Model:
         if getattr(self, self._fitted_attribute(), None) is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
-    def _check_n_types(self, corpus, V):
-        """One-line error if ``corpus`` does not have the V word types the model was trained on."""
-        if corpus.n_types != V:
-            raise InputError(f"the corpus has {corpus.n_types} word types but the model was "
-                             f"trained with V = {V}", getattr(corpus, "path", None))
+    def _check_vocabulary(self, corpus):
+        """One-line error unless ``corpus`` has the vocabulary the model was trained with (the
+        types themselves, not only their number: a model scores only the corpus it was trained
+        for).  Models saved without their vocabulary (lla 0.1's word-LSTM, autoencoder and
+        unigram) are checked by size only (``_trained_vocabulary_size``)."""
+        self._check_fitted()
+        mine = getattr(self, "vocab_types_", None)
+        theirs = corpus.vocab.types
+        trained = getattr(self, "corpus_path_", None) or "its training corpus"
+        size = len(mine) if mine is not None else self._trained_vocabulary_size()
+        if len(theirs) != size:
+            raise InputError(f"the corpus has {len(theirs)} word types but the model was trained "
+                             f"with V = {size} (on {trained})", getattr(corpus, "path", None))
+        if mine is not None and list(mine) != list(theirs):
+            i = next(i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b)
+            raise InputError(f"the corpus's vocabulary is not the model's: type {i} is "
+                             f"{theirs[i]!r} here but {mine[i]!r} in the model (trained on "
+                             f"{trained})", getattr(corpus, "path", None))
+
+    def _trained_vocabulary_size(self):  # pragma: no cover - models that save their vocabulary
+        raise NotImplementedError
 
     # -- evaluation ---------------------------------------------------------------------------
     def heldout_log_prob(self, corpus, *, n_particles=None):  # pragma: no cover - interface
@@ -169,10 +185,12 @@ class Model:
         return np.random.SeedSequence(None if rs is None else int(rs))
 
     def _record_corpus(self, corpus):
-        """Remember where the training corpus lives (``corpus_path_``, saved with the model) so
-        that ``lla evaluate MODEL`` can score it without being told."""
+        """Remember the training corpus: where it lives (``corpus_path_``, so that ``lla evaluate
+        MODEL`` can score it without being told) and its vocabulary (``vocab_types_``, checked by
+        every scoring call); both are saved with the model."""
         path = getattr(corpus, "path", None)
         self.corpus_path_ = None if path is None else str(Path(path).resolve())
+        self.vocab_types_ = list(corpus.vocab.types)
 
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self):  # pragma: no cover - interface
@@ -187,6 +205,8 @@ class Model:
         from safetensors.numpy import save_file
         self._check_fitted()
         metadata, arrays = self._get_state()
+        if getattr(self, "vocab_types_", None) is not None and "vocab_utf8" not in arrays:
+            arrays["vocab_utf8"] = _encode_types(self.vocab_types_)
         doc = {"kind": "lla-model", "format_version": MODEL_FORMAT_VERSION,
                "lla_version": __version__, "model": self.model_name,
                "params": self.get_params(), "state": metadata,
@@ -199,12 +219,18 @@ class Model:
         return Path(path)
 
 
-class TopicWordMixin:
-    """``top_words`` and the vocabulary check shared by every model with a topic-word matrix
-    ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
+def _encode_types(types):
+    """The vocabulary as a uint8 array (UTF-8, one type per line) for ``arrays.safetensors``."""
+    return np.frombuffer("\n".join(types).encode("utf-8"), dtype=np.uint8)
 
-    def _check_vocab(self, corpus):
-        self._check_n_types(corpus, self.topic_word_.shape[1])
+
+def _decode_types(array):
+    return bytes(np.asarray(array, dtype=np.uint8)).decode("utf-8").split("\n")
+
+
+class TopicWordMixin:
+    """``top_words`` and ``topic_ids`` shared by every model with a topic-word matrix
+    ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
 
     def topic_ids(self):
         self._check_fitted()
@@ -241,6 +267,8 @@ def load_model(path):
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
     model = cls._from_saved_params(params, meta_path)
     model._set_state(state, arrays)
+    if getattr(model, "vocab_types_", None) is None and "vocab_utf8" in arrays:
+        model.vocab_types_ = _decode_types(arrays["vocab_utf8"])
     if getattr(model, "corpus_path_", None) is None:
         model.corpus_path_ = doc.get("corpus_path")
     return model

@@ -218,7 +218,6 @@ class LLABase(TopicWordMixin, Model):
             self.entropy_ = self._root_entropy()
             self.fingerprint_ = fingerprint
             self._record_corpus(corpus)
-            self.vocab_types_ = list(corpus.vocab.types)
             self.prefix_lengths_ = lengths
             self.history_ = []
             self.n_iter_done_ = 0

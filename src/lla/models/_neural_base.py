@@ -34,9 +34,8 @@ class NeuralBaseline(Model):
     def _fitted_attribute(self):
         return "module_"
 
-    def _check_corpus(self, corpus):
-        self._check_fitted()
-        self._check_n_types(corpus, self.module_.n_types)
+    def _trained_vocabulary_size(self):
+        return self.module_.n_types
 
     def _prepare(self, corpus):
         """Hook: per-corpus set-up before any training (e.g. the character vocabulary)."""
@@ -106,7 +105,8 @@ class NeuralBaseline(Model):
             V = int(metadata["n_types"])
             self._restore_extra_state(metadata)
             module = self._build(V, np.zeros(V), 0)
-            module.load_state_dict(numpy_to_tensors("", arrays, "cpu"))
+            weights = {k: v for k, v in arrays.items() if k != "vocab_utf8"}  # the vocabulary
+            module.load_state_dict(numpy_to_tensors("", weights, "cpu"))          # (base.save)
             self.history_ = list(metadata.get("history", []))
             self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
         except (KeyError, TypeError, ValueError, RuntimeError) as e:

@@ -145,17 +145,17 @@ class Autoencoder(NeuralBaseline):
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p(w_t | code of d's prefix) for every suffix token (document completion: the same
         distribution at every suffix position of d): float64 (n_suffix_tokens,)."""
-        self._check_corpus(corpus)
+        self._check_vocabulary(corpus)
         return _score(self.module_, corpus, int(self.batch_size))[0]
 
     def heldout_ranks(self, corpus, *, n_particles=None):
         """1-based rank of every suffix token under p(· | d's prefix): int64 (n_suffix_tokens,)."""
-        self._check_corpus(corpus)
+        self._check_vocabulary(corpus)
         return _score(self.module_, corpus, int(self.batch_size), ranks=True)[1]
 
     def log_word_probs(self, corpus):
         """log p(w | d) float32 (n_docs, V) from each document's prefix."""
-        self._check_corpus(corpus)
+        self._check_vocabulary(corpus)
         docs = np.arange(len(corpus))
         return _predict(self.module_, corpus, docs)
 

@@ -98,7 +98,6 @@ class DDLDA(TopicWordMixin, Model):
                         float(self.beta), rng_state)
         self.z_ = z
         self.n_wk_ = n_wk
-        self.vocab_types_ = list(corpus.vocab.types)
         self._finish()
         return self
 
@@ -111,7 +110,7 @@ class DDLDA(TopicWordMixin, Model):
 
     def _filter(self, corpus, n_particles, return_ranks=False):
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         _, scoring_seed = self._seeds()
         generator = torch.Generator().manual_seed(int(scoring_seed.generate_state(1)[0]))
         log_phi_wk = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))

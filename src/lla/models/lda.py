@@ -214,7 +214,6 @@ class LDA(TopicWordMixin, Model):
         self.fingerprint_ = corpus.fingerprint()
         self.inference_seed_ = int(seeds_from(ss_infer, 1)[0])
         self._record_corpus(corpus)
-        self.vocab_types_ = list(corpus.vocab.types)
         self._phi_wk = None
         return self
 
@@ -251,7 +250,7 @@ class LDA(TopicWordMixin, Model):
         self._check_fitted()
         V = self.topic_word_.shape[1]
         if hasattr(docs, "offsets") and hasattr(docs, "tokens"):
-            self._check_vocab(docs)
+            self._check_vocabulary(docs)
             if part == "prefix":
                 words, doc_ptr, _ = docs.prefix_arrays()
             elif part == "all":
@@ -273,7 +272,7 @@ class LDA(TopicWordMixin, Model):
         """θ_d (D, K) of the prefixes: fitted (averaged) for the training corpus, Gibbs fold-in
         with φ fixed otherwise."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         same = corpus.fingerprint() == self.fingerprint_
         if fold_in is None:
             fold_in = not same

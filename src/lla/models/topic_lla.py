@@ -157,7 +157,7 @@ class TopicLLA(LLABase):
         through each whole document (DESIGN §3).  Deterministic: the filter uses the model's
         own scoring stream."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         return self._score(corpus, n_particles, (_SCORE,))
 
     def heldout_ranks(self, corpus, *, n_particles=None):
@@ -165,7 +165,7 @@ class TopicLLA(LLABase):
         predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v — the same filter run, with the same
         stream, as :meth:`heldout_log_prob` (HR@10 and MRR on user data)."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         return self._score(corpus, n_particles, (_SCORE,), return_ranks=True)[1]
 
     def transform(self, corpus, *, n_particles=None):
@@ -173,7 +173,7 @@ class TopicLLA(LLABase):
         counts under the filtered posterior p(z_t | w_≤t), normalised (uniform for an empty
         prefix)."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         _, doc_topic = self._score(corpus, n_particles, (_SCORE,), return_doc_topic=True)
         totals = doc_topic.sum(axis=1, keepdims=True)
         K = doc_topic.shape[1]

@@ -33,14 +33,17 @@ class Unigram(Model):
         self.word_prob_ = counts / counts.sum()  # (V,)
         return self
 
+    def _trained_vocabulary_size(self):
+        return self.word_prob_.size
+
     def heldout_log_prob(self, corpus, *, n_particles=None):
-        self._check_fitted()
+        self._check_vocabulary(corpus)
         out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0)
 
     def heldout_ranks(self, corpus, *, n_particles=None):
         """Popularity ranking: the same order at every position."""
-        self._check_fitted()
+        self._check_vocabulary(corpus)
         rank_of_type = 1 + (self.word_prob_[None, :] > self.word_prob_[:, None]).sum(axis=1)
         out = [rank_of_type[np.asarray(corpus.suffix(d))] for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0, np.int64)

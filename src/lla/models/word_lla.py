@@ -99,14 +99,14 @@ class WordLLA(LLABase):
         token, documents in order (DESIGN §3); θ_t from the LSTM run over w_<t (whole
         documents, prefix and suffix).  ``n_particles`` is ignored: no particles needed."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         return self._exact(corpus)
 
     def heldout_ranks(self, corpus, *, n_particles=None, max_rows=None):
         """Rank of every suffix token under the full predictive θ_t φ over V (HR@10, MRR);
         ``max_rows`` bounds the (rows, V) score matrix of one batch."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         return exact_ranks(self.dynamics_, self.topic_word_, *self._corpus_arrays(corpus),
                            max_rows=max_rows, n_slots=self.n_slots)
 
@@ -114,7 +114,7 @@ class WordLLA(LLABase):
         """Topic proportions of every document's prefix, (D, K) float64: Σ_t p(z_t | w_≤t) over
         the prefix (exact posterior ∝ θ_t φ_{w_t}), normalised (uniform for an empty prefix)."""
         self._check_fitted()
-        self._check_vocab(corpus)
+        self._check_vocabulary(corpus)
         _, doc_topic = self._exact(corpus, doc_topic=True)
         totals = doc_topic.sum(axis=1, keepdims=True)
         K = doc_topic.shape[1]

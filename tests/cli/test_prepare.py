@@ -67,3 +67,29 @@ def test_help(command, capsys):
         main(command + ["--help"])
     assert e.value.code == 0
     assert "usage: lla" in capsys.readouterr().out
+
+
+def test_prepare_loo_with_item_names(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    src.write_text("user,item,timestamp\n" + "".join(f"1,{i},{t}\n" for t, i in enumerate("abcde")),
+                   encoding="utf-8")
+    names = tmp_path / "names.csv"
+    names.write_text("a,Apple\nb,Banana\ne,Elderberry\n", encoding="utf-8")
+    assert main(["prepare", str(src), "--format", "events", "--protocol", "loo",
+                 "--item-names", str(names), "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "protocol loo" in out and "test targets (loo)" in out
+    assert "item names" in out and "2 of 3 types" in out
+    assert main(["info", str(tmp_path / "c"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["protocol"] == "loo" and info["statistics"]["n_test_targets"] == 1
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--protocol", "loo", "--split", "0.5"], "--split applies to --protocol prefix60 only"),
+    (["--item-names", "x", "--no-item-names"], "not both"),
+])
+def test_prepare_conflicting_flags(tmp_path, capsys, extra, message):
+    (tmp_path / "in.txt").write_text("a b c\n", encoding="utf-8")
+    assert main(["prepare", str(tmp_path / "in.txt"), "--out", str(tmp_path / "c")] + extra) == 2
+    assert message in capsys.readouterr().err

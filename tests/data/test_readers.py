@@ -2,7 +2,6 @@ import bz2
 import gzip
 import lzma
 
-import numpy as np
 import pytest
 
 from lla import InputError
@@ -177,3 +176,19 @@ def test_movielens_short_row(tmp_path):
     p = _write(tmp_path / "u.data", "1\t2\t3\t4\n1\t2\n")
     with pytest.raises(InputError, match=r"u.data:2: expected at least 4 fields"):
         list(read_documents(p, "movielens", WORDS))
+
+
+def test_type_names_from_a_table_with_id_and_name_columns(tmp_path):
+    from lla.data.readers import read_type_names
+    p = _write(tmp_path / "artists.dat", 'id\tname\turl\tpictureURL\n'
+                                          '1\t"Weird Al" Yankovic\thttp://a\thttp://b\n'
+                                          "2\tGuns N' Roses\thttp://c\t\n")
+    assert read_type_names(p) == {"1": '"Weird Al" Yankovic', "2": "Guns N' Roses"}
+    p = _write(tmp_path / "bad.dat", "id\tname\turl\n1\tx\n")
+    with pytest.raises(InputError, match=r"bad.dat:2: expected 3 columns, got 2"):
+        read_type_names(p)
+    p = _write(tmp_path / "three.tsv", "1\tx\ty\n")
+    with pytest.raises(InputError, match=r"three.tsv:1: expected 2 columns"):
+        read_type_names(p)
+    assert read_type_names(_write(tmp_path / "two.tsv", "7\tSeven\n8\tEight\n")) == \
+        {"7": "Seven", "8": "Eight"}

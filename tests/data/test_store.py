@@ -140,3 +140,70 @@ def test_open_refuses_doc_ids_that_are_not_utf8(tmp_path):
     (tmp_path / "c" / "doc_ids.txt").write_bytes(b"a\n\xff\n")
     with pytest.raises(InputError, match=r"doc_ids.txt: not valid UTF-8 \(byte 2\)"):
         Corpus.open(tmp_path / "c")
+
+
+# -- protocols and item names ------------------------------------------------------------------
+def _loo_corpus():
+    docs = [np.array([1, 2, 3, 4, 1]), np.array([2, 3]), np.array([4, 4, 2])]
+    return Corpus.from_documents(docs, 5, doc_ids=["a", "b", "c"], protocol="loo")
+
+
+def test_loo_corpus_prefixes_targets_and_statistics():
+    c = _loo_corpus()
+    assert c.protocol == "loo"
+    assert c.prefix_lengths.tolist() == [3, 2, 2]
+    assert c.prefix(0).tolist() == [1, 2, 3] and c.suffix(0).tolist() == [4, 1]
+    test, val = c.targets("test"), c.targets("validation")
+    assert test.docs.tolist() == [0, 2] and test.positions.tolist() == [4, 2]
+    assert val.docs.tolist() == [0] and val.positions.tolist() == [3]
+    # the evaluator ranks corpus[d][p] given the whole history corpus[d][:p]
+    assert [c[d][p] for d, p in zip(*test)] == [1, 2]
+    assert c[0][:test.positions[0]].tolist() == [1, 2, 3, 4]
+    stats = c.statistics()
+    assert (stats["n_prefix_tokens"], stats["n_test_targets"], stats["n_validation_targets"]) \
+        == (7, 2, 1)
+    assert stats["n_unk_test_targets"] == 0
+    # the vocabulary counts come from the training events only
+    assert c.vocab.counts.tolist() == [0, 1, 2, 2, 2]
+
+
+def test_loo_round_trip_and_format_version(tmp_path):
+    c = _loo_corpus()
+    c.save(tmp_path / "c")
+    meta = json.loads((tmp_path / "c" / "meta.json").read_text())
+    assert meta["protocol"] == "loo" and meta["format_version"] == 2
+    d = Corpus.open(tmp_path / "c")
+    assert d.protocol == "loo" and d.prefix_lengths.tolist() == [3, 2, 2]
+    assert d.subset([2, 0]).protocol == "loo" and d.prefix_corpus().protocol == "loo"
+    # prefix60 corpora keep the format version older lla reads
+    _corpus().save(tmp_path / "p")
+    meta = json.loads((tmp_path / "p" / "meta.json").read_text())
+    assert meta["protocol"] == "prefix60" and meta["format_version"] == 1
+    assert Corpus.open(tmp_path / "p").protocol == "prefix60"
+    # a corpus written before protocols existed opens as prefix60
+    del meta["protocol"]
+    (tmp_path / "p" / "meta.json").write_text(json.dumps(meta))
+    assert Corpus.open(tmp_path / "p").protocol == "prefix60"
+    meta["protocol"] = "kfold"
+    (tmp_path / "p" / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="unknown protocol 'kfold'"):
+        Corpus.open(tmp_path / "p")
+
+
+def test_item_names_round_trip(tmp_path):
+    docs = [np.array([1, 2, 3, 4, 1])]
+    names = [None, "one", None, "three", "four\u00e9"]
+    c = Corpus.from_documents(docs, 5, item_names=names)
+    assert c.display_names() == ["<unk>", "one", "w2", "three", "four\u00e9"]
+    c.save(tmp_path / "c")
+    assert (tmp_path / "c" / "names.tsv").exists()
+    d = Corpus.open(tmp_path / "c")
+    assert d.item_names == names
+    assert d.subset([0]).item_names == names
+    assert json.loads((tmp_path / "c" / "meta.json").read_text())["item_names"]["file"] \
+        == "names.tsv"
+    _corpus().save(tmp_path / "plain")
+    assert Corpus.open(tmp_path / "plain").item_names is None
+    assert not (tmp_path / "plain" / "names.tsv").exists()
+    with pytest.raises(ValueError, match="one entry per vocabulary type"):
+        Corpus.from_documents(docs, 5, item_names=["x"])

@@ -22,8 +22,9 @@ def run(args):
         print(json.dumps({**corpus.meta, "statistics": {**corpus.meta.get("statistics", {}),
                                                         **stats}}, indent=2, sort_keys=True))
         return 0
+    split = "leave-one-out" if corpus.protocol == "loo" else f"split {corpus.split_fraction:g}"
     print(f"{corpus.path}  (lla corpus format {corpus.meta.get('format_version')}, "
-          f"split {corpus.split_fraction:g})")
+          f"protocol {corpus.protocol}, {split})")
     options = corpus.meta.get("options")
     if options:
         print("  " + ", ".join(f"{k}={v}" for k, v in sorted(options.items()) if v is not None))

@@ -4,19 +4,31 @@ import json
 
 HELP = """\
 Read raw files (plain text, WikiExtractor, WikiText, JSONL, CSV/TSV/Parquet event logs,
-MovieLens u.data; .gz/.bz2/.xz read transparently) and write a corpus store: int32 token ids,
-int64 document offsets, vocab.tsv and meta.json.  The vocabulary is built from the training
-prefixes (the first --split fraction of every document) only.
+MovieLens u.data, Last.fm HetRec tag assignments; .gz/.bz2/.xz read transparently) and write a
+corpus store: int32 token ids, int64 document offsets, vocab.tsv, names.tsv (item names, when
+known) and meta.json.  The vocabulary is built from the training events only.
+
+Evaluation protocols (stored with the corpus, so every score can say which produced it):
+  prefix60  the first --split fraction (default 0.6) of every document is training data, the
+            rest held out (DESIGN §3; the default)
+  loo       leave-one-out for event data: per user the last event is the test target, the one
+            before it the validation target, everything earlier is training (users with 1-2
+            events: training only; 3 events: no validation target - as RecBole's sequential
+            models)
 
 Presets reproduce the benchmark corpora defined in docs/corpora.md exactly:
   lla prepare --preset wiki shared/data/enwiki-2015-wikiextractor/enwiki-AA-00-19.txt.xz --out wiki
   lla prepare --preset movielens shared/data/ml-100k/u.data --out movielens
+  lla prepare --preset lastfm shared/data/lastfm-hetrec-2k/user_taggedartists.dat.xz --out lastfm
+  lla prepare --preset diginetica shared/data/diginetica-sample/sample_train-item-views.csv --out diginetica
   lla prepare --preset wiki-sample --out wiki-sample   (150 articles shipped with lla)
+The movielens and lastfm presets read item names from u.item / artists.dat beside the input.
 Flags given explicitly override the preset's values."""
 
 
 def add_parser(subparsers):
     from ..data.build import PRESETS
+    from ..data.protocols import PROTOCOLS
     from ..data.readers import FORMATS
     from ..data.tokenize import TOKENIZERS
 
@@ -38,7 +50,16 @@ def add_parser(subparsers):
     p.add_argument("--min-count", type=int, metavar="N",
                    help="keep types seen at least N times in the prefixes")
     p.add_argument("--split", dest="split_fraction", type=float, metavar="F",
-                   help="fraction of every document used for training (default 0.6)")
+                   help="fraction of every document used for training (default 0.6; "
+                        "protocol prefix60 only)")
+    p.add_argument("--protocol", choices=PROTOCOLS,
+                   help="evaluation protocol: prefix60 (default) or loo (leave-one-out)")
+    p.add_argument("--item-names", metavar="FILE",
+                   help="display names of the items: type<TAB>name lines, CSV, a table with id "
+                        "and name columns, or MovieLens u.item (default: u.item / artists.dat "
+                        "beside a MovieLens / Last.fm input)")
+    p.add_argument("--no-item-names", action="store_true",
+                   help="store no item names, not even those beside the input")
     g = p.add_argument_group("event logs (--format events)")
     g.add_argument("--user-column", metavar="NAME", help="default: user")
     g.add_argument("--item-column", metavar="NAME", help="default: item")
@@ -66,7 +87,8 @@ def run(args):
     from ..errors import ParameterError
 
     fields = ("format", "tokenizer", "lowercase", "min_doc_tokens", "max_vocab", "min_count",
-              "split_fraction", "user_column", "item_column", "time_column", "delimiter", "field")
+              "split_fraction", "protocol", "user_column", "item_column", "time_column",
+              "delimiter", "field")
     given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
     if args.delimiter == "\\t":
         given["delimiter"] = "\t"
@@ -74,13 +96,23 @@ def run(args):
     inputs = args.inputs or (preset_inputs(args.preset) if args.preset else [])
     if not inputs:
         raise ParameterError("give at least one INPUT file")
-    corpus = prepare(inputs, args.out, options, force=args.force, show_progress=args.progress)
+    if options.protocol == "loo" and args.split_fraction is not None:
+        raise ParameterError("--split applies to --protocol prefix60 only, not loo")
+    if args.no_item_names and args.item_names:
+        raise ParameterError("give --item-names or --no-item-names, not both")
+    item_names = False if args.no_item_names else args.item_names
+    corpus = prepare(inputs, args.out, options, force=args.force, show_progress=args.progress,
+                     item_names=item_names)
     stats = corpus.meta["statistics"]
     if args.json:
         print(json.dumps({"path": str(corpus.path), **stats}, indent=2, sort_keys=True))
     else:
-        print(f"wrote {corpus.path}")
+        print(f"wrote {corpus.path} (protocol {corpus.protocol})")
         print(format_statistics(stats))
+        names = corpus.meta.get("item_names")
+        if names:
+            print(f"  {'item names':<30} {names['n_named']:>12,} of {len(corpus.vocab) - 1:,} "
+                  f"types ({names['n_names_not_in_vocabulary']:,} names of other items unused)")
     return 0
 
 
@@ -91,6 +123,14 @@ def format_statistics(stats):
             ("vocabulary (with <unk>)", stats["vocab_size"]),
             ("<unk> in prefixes / suffixes", f"{stats['n_unk_prefix']:,} / {stats['n_unk_suffix']:,}"),
             ("document length min / max", f"{stats['min_doc_length']:,} / {stats['max_doc_length']:,}")]
+    for part in ("validation", "test"):
+        if f"n_{part}_targets" in stats:
+            value = f"{stats[f'n_{part}_targets']:,} ({stats[f'n_unk_{part}_targets']:,} <unk>"
+            if f"n_{part}_targets_tied" in stats:
+                value += f", {stats[f'n_{part}_targets_tied']:,} tied in time"
+            rows.append((f"{part} targets (loo)", value + ")"))
+    if "n_docs_without_targets" in stats:
+        rows.append(("documents without targets", stats["n_docs_without_targets"]))
     if "n_docs_dropped" in stats:
         rows.append(("documents dropped (too short)", stats["n_docs_dropped"]))
     if "seconds" in stats and stats["seconds"]:

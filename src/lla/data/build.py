@@ -6,6 +6,10 @@ training-prefix counts accumulate per provisional id.  Then the vocabulary is ch
 prefix counts (max size / min count, ``<unk>`` for the rest) and the temporary file is remapped
 block by block into ``tokens.npy``.  Peak memory is the type dictionary plus one block, not the
 corpus.  Everything is written into a temporary directory that is renamed into place at the end.
+
+The evaluation protocol (``prefix60`` or ``loo``, :mod:`lla.data.protocols`) decides which events
+are training data; it is stored in ``meta.json``.  Item names (``names.tsv``) come from
+``item_names=`` or, for MovieLens and Last.fm, from the file that ships beside the events.
 """
 
 import json
@@ -20,8 +24,10 @@ from .._atomic import atomic_directory, check_writable
 from .._progress import progress
 from .._version import __version__
 from ..errors import InputError, ParameterError
-from .readers import FORMATS, read_documents
-from .store import DEFAULT_SPLIT, FORMAT_VERSION, Corpus, prefix_lengths
+from .names import NAMES_FILE, names_for_vocabulary, names_tsv
+from .protocols import DEFAULT_PROTOCOL, check_protocol, loo_target_counts
+from .readers import EVENT_FORMATS, FORMATS, read_documents, read_type_names
+from .store import DEFAULT_SPLIT, Corpus, format_version, prefix_lengths
 from .tokenize import TOKENIZERS, make_tokenizer
 from .vocab import UNK, Vocabulary
 
@@ -39,6 +45,7 @@ class PrepareOptions:
     max_vocab: int = None
     min_count: int = 1
     split_fraction: float = DEFAULT_SPLIT
+    protocol: str = DEFAULT_PROTOCOL
     # event logs (format "events")
     user_column: str = "user"
     item_column: str = "item"
@@ -59,6 +66,7 @@ class PrepareOptions:
             raise ParameterError(f"--max-vocab must be >= 1, got {self.max_vocab}")
         if self.min_count < 1:
             raise ParameterError(f"--min-count must be >= 1, got {self.min_count}")
+        check_protocol(self.protocol)
         if not 0.0 < self.split_fraction < 1.0:
             raise ParameterError(f"--split must lie strictly between 0 and 1, got "
                                  f"{self.split_fraction}")
@@ -71,6 +79,12 @@ PRESETS = {
                            min_doc_tokens=500, max_vocab=20000, min_count=1),
     "movielens": PrepareOptions(format="movielens", min_doc_tokens=1, max_vocab=None,
                                 min_count=1),
+    # Last.fm HetRec 2011 user_taggedartists.dat: one event per (user, artist, date)
+    "lastfm": PrepareOptions(format="lastfm", min_doc_tokens=1, max_vocab=None, min_count=1),
+    # DIGINETICA item views (SR-GNN sample): one document per session, clicks by timeframe
+    "diginetica": PrepareOptions(format="events", user_column="session_id",
+                                 item_column="item_id", time_column="timeframe", delimiter=";",
+                                 min_doc_tokens=1, max_vocab=None, min_count=1),
     # the Wikipedia sample shipped in the package (lla.datasets), read with the wiki recipe
     "wiki-sample": PrepareOptions(format="wikiextractor", tokenizer="words", lowercase=True,
                                   min_doc_tokens=500, max_vocab=20000, min_count=1),
@@ -85,6 +99,23 @@ def preset_inputs(name):
     return []
 
 
+# Files of item names that ship beside an event log of this format (first one found is used).
+COMPANION_NAMES = {"movielens": ("u.item",),
+                   "lastfm": ("artists.dat", "artists.dat.xz", "artists.dat.gz")}
+
+
+def companion_names(fmt, inputs):
+    """The item-name file beside the first input for ``fmt`` (MovieLens ``u.item``, Last.fm
+    ``artists.dat``), or None."""
+    if not inputs:
+        return None
+    folder = Path(inputs[0]).parent
+    for name in COMPANION_NAMES.get(fmt, ()):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
 def preset(name, **overrides):
     """The options of preset ``name`` with some fields replaced."""
     if name not in PRESETS:
@@ -94,9 +125,11 @@ def preset(name, **overrides):
 
 
 def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress=None,
-            source=None):
+            source=None, item_names=None):
     """Read ``inputs`` (paths) with ``options`` and write the corpus store to ``out``.
 
+    ``item_names``: a file of type names (:func:`lla.data.readers.read_type_names`), or None
+    for the names that ship beside the input (:func:`companion_names`), or False for none.
     Returns the opened :class:`Corpus`.  Raises :class:`InputError` for bad input; nothing is
     left at ``out`` unless the whole corpus was written.
     """
@@ -111,6 +144,15 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
     tokenize = make_tokenizer(options.tokenizer, options.lowercase)
     reader_options = {k: getattr(options, k) for k in
                       ("user_column", "item_column", "time_column", "delimiter", "field")}
+    with_times = options.format in EVENT_FORMATS
+    if with_times:
+        reader_options["with_times"] = True
+    if item_names is None:
+        item_names = companion_names(options.format, inputs)
+    names = read_type_names(item_names) if item_names else None
+    loo = options.protocol == "loo"
+    targets = {"validation": [], "test": []}       # provisional ids of the LOO targets
+    tied = {"validation": 0, "test": 0}            # targets tied in time with the event before
     start_time = time.perf_counter()
 
     with atomic_directory(out, force=force) as tmp:
@@ -126,8 +168,8 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         with open(raw_path, "wb") as raw:
             for path in inputs:
                 found = 0
-                for doc_id, tokens in read_documents(path, options.format, tokenize,
-                                                     **reader_options):
+                for doc_id, tokens, *times in read_documents(path, options.format, tokenize,
+                                                             **reader_options):
                     found += 1
                     n_read += 1
                     if len(tokens) < options.min_doc_tokens:
@@ -138,7 +180,10 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
                         grow = np.zeros(max(len(counts), len(type_ids) - len(counts)), np.int64)
                         counts = np.concatenate([counts, grow])
                         totals = np.concatenate([totals, grow])
-                    n_prefix = int(prefix_lengths([len(ids)], options.split_fraction)[0])
+                    n_prefix = int(prefix_lengths([len(ids)], options.split_fraction,
+                                                  options.protocol)[0])
+                    if loo:
+                        _collect_targets(ids, times[0] if times else None, targets, tied)
                     counts[:len(type_ids)] += np.bincount(ids[:n_prefix], minlength=len(type_ids))
                     totals[:len(type_ids)] += np.bincount(ids, minlength=len(type_ids))
                     raw.write(ids.astype(np.int32).tobytes())
@@ -190,7 +235,8 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in doc_ids), encoding="utf-8")
 
         lengths = np.asarray(lengths, np.int64)
-        n_prefix_tokens = int(prefix_lengths(lengths, options.split_fraction).sum())
+        n_prefix_tokens = int(prefix_lengths(lengths, options.split_fraction,
+                                             options.protocol).sum())
         is_unk = remap == 0
         unk_prefix = int(counts[:len(types)][is_unk].sum())
         statistics = {
@@ -200,15 +246,40 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
             "n_unk_suffix": int(totals[:len(types)][is_unk].sum()) - unk_prefix,
             "min_doc_length": int(lengths.min()), "max_doc_length": int(lengths.max()),
         }
+        if loo:
+            for part in ("validation", "test"):
+                ids = np.asarray(targets[part], np.int64)
+                statistics[f"n_{part}_targets"] = len(ids)
+                statistics[f"n_unk_{part}_targets"] = int((remap[ids] == 0).sum())
+                if with_times:
+                    statistics[f"n_{part}_targets_tied"] = tied[part]
+            statistics["n_docs_without_targets"] = int((loo_target_counts(lengths) == 0).sum())
         statistics.update(n_docs_read=n_read, n_docs_dropped=n_dropped,
                           n_types_seen=len(types), seconds=round(time.perf_counter()
                                                                  - start_time, 3))
         meta = {
-            "kind": "lla-corpus", "format_version": FORMAT_VERSION, "lla_version": __version__,
-            "source": source or [str(p) for p in inputs],
+            "kind": "lla-corpus", "format_version": format_version(options.protocol),
+            "lla_version": __version__, "source": source or [str(p) for p in inputs],
             "options": {k: v for k, v in asdict(options).items()},
+            "protocol": options.protocol,
             "split_fraction": options.split_fraction, "statistics": statistics,
         }
+        if names is not None:
+            aligned, summary = names_for_vocabulary(vocab, names)
+            (tmp / NAMES_FILE).write_text(names_tsv(aligned), encoding="utf-8")
+            meta["item_names"] = {"file": NAMES_FILE, "source": str(item_names), **summary}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
     return Corpus.open(out)
+
+
+def _collect_targets(ids, times, targets, tied):
+    """Record the leave-one-out targets of one document (provisional ids ``ids``, event sort
+    keys ``times`` or None): their ids, and whether each shares its timestamp with the event
+    before it."""
+    n = len(ids)
+    n_targets = int(loo_target_counts([n])[0])
+    for part, position in (("test", n - 1), ("validation", n - 2))[:n_targets]:
+        targets[part].append(int(ids[position]))
+        if times is not None and times[position] == times[position - 1]:
+            tied[part] += 1

@@ -16,6 +16,11 @@ jsonl          one JSON object per line with a ``tokens`` list or a ``text`` str
 events         CSV / TSV / Parquet of (user, item, timestamp): one document per user, events
                stable-sorted by timestamp (ties keep input order), columns named by flags
 movielens      MovieLens ``u.data`` (user, item, rating, timestamp; tab-separated, no header)
+lastfm         Last.fm HetRec 2011 ``user_taggedartists.dat``: one event per (user, artist, date),
+               see :func:`read_lastfm_tagged`
+
+The event readers can also yield each document's timestamps (``with_times=True``: a third
+element, float64 sort keys, one per event) so that ``lla prepare`` can count tied events.
 """
 
 import bz2
@@ -30,7 +35,8 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 
-FORMATS = ("text", "wikiextractor", "wikitext", "jsonl", "events", "movielens")
+FORMATS = ("text", "wikiextractor", "wikitext", "jsonl", "events", "movielens", "lastfm")
+EVENT_FORMATS = ("events", "movielens", "lastfm")
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
@@ -283,41 +289,91 @@ def _show(value):
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
+def _user_sequences(users, items, keys, with_times, tie_keys=None):
+    """Group events by user (users in order of their first event) and stable-sort each user's
+    events by ``keys``; ties are ordered by ``tie_keys`` if given, else keep the order of the
+    arrays."""
+    users = users.astype(str)
+    _, first, user_index = np.unique(users, return_index=True, return_inverse=True)
+    rank_of_user = np.empty(len(first), np.int64)
+    rank_of_user[np.argsort(first, kind="stable")] = np.arange(len(first))
+    doc_of_event = rank_of_user[user_index.ravel()]
+    sort_keys = (keys, doc_of_event) if tie_keys is None else (tie_keys, keys, doc_of_event)
+    order = np.lexsort(sort_keys)  # stable: ties keep the given order
+    bounds = np.flatnonzero(np.diff(doc_of_event[order])) + 1
+    items = items.astype(str)
+    for group in np.split(order, bounds):
+        if with_times:
+            yield users[group[0]], items[group].tolist(), keys[group]
+        else:
+            yield users[group[0]], items[group].tolist()
+
+
 def read_events(path, *, user_column="user", item_column="item", time_column="timestamp",
-                delimiter=None, has_header=True):
+                delimiter=None, has_header=True, with_times=False):
     """One document per user: the user's items stable-sorted by timestamp (ties keep the
     order of the input file).  Users appear in order of their first event in the file.
-    Timestamps are numbers or ISO dates/times; a column mixing both is refused."""
+    Timestamps are numbers or ISO dates/times; a column mixing both is refused.
+    Yields ``(user, items)``, or ``(user, items, sort_keys)`` with ``with_times``."""
     (users, items, times), lines = _read_table(path, [user_column, item_column, time_column],
                                                delimiter, has_header)
     if len(users) == 0:
         return
     keys = _timestamps_as_sort_keys(times, path, time_column, lines)
-    user_keys, first, user_index = np.unique(users.astype(str), return_index=True,
-                                             return_inverse=True)
-    rank_of_user = np.empty(len(first), np.int64)
-    rank_of_user[np.argsort(first, kind="stable")] = np.arange(len(first))
-    doc_of_event = rank_of_user[user_index]
-    order = np.lexsort((keys, doc_of_event))  # stable: ties keep file order
-    bounds = np.flatnonzero(np.diff(doc_of_event[order])) + 1
-    items = items.astype(str)
-    for group in np.split(order, bounds):
-        yield str(users[group[0]]), items[group].tolist()
+    yield from _user_sequences(users, items, keys, with_times)
 
 
-def read_movielens(path):
+def read_movielens(path, *, with_times=False):
     """MovieLens ``u.data``: ``user<TAB>item<TAB>rating<TAB>timestamp``, no header."""
     return read_events(path, user_column="0", item_column="1", time_column="3",
-                       delimiter="\t", has_header=False)
+                       delimiter="\t", has_header=False, with_times=with_times)
+
+
+LASTFM_TIE_SEED = 0
+
+
+def read_lastfm_tagged(path, *, with_times=False):
+    """Last.fm HetRec 2011 ``user_taggedartists.dat`` (``userID artistID tagID day month
+    year``, tab-separated, header): one document per user, one event per (user, artist,
+    date).
+
+    * De-duplication: a user who gives an artist several tags on one date made *one* visit to
+      the artist (the tags describe it); one event per tag assignment would repeat the artist
+      once per tag (e.g. 5 times in a row), and next-item ranking would reward predicting the
+      previous item.  Tagging the same artist again on a later date is a new event.
+    * Order: by date (year, month, day; in practice month-level, the day is 1 in 98 % of the
+      rows).  Events of one date are tied, and the file lists them by ascending artist id, an
+      artificial order a sequence model could learn (BENCHMARKS.md avoids such leaks); ties are
+      therefore put in a fixed pseudo-random order (``numpy.random.default_rng(0)`` permutation
+      of the deduplicated events), the same on every run.
+    """
+    (users, artists, days, months, years), _ = _read_table(
+        path, ["userID", "artistID", "day", "month", "year"], "\t", True)
+    if len(users) == 0:
+        return
+    try:
+        date = (np.asarray(years, np.int64) * 10000 + np.asarray(months, np.int64) * 100
+                + np.asarray(days, np.int64))
+    except ValueError:
+        raise InputError("day/month/year must be integers (not a user_taggedartists.dat "
+                         "file?)", path) from None
+    users, artists = users.astype(str), artists.astype(str)
+    codes = [np.unique(c, return_inverse=True)[1].ravel() for c in (users, artists)]
+    _, first = np.unique(np.stack(codes + [date], axis=1), axis=0, return_index=True)
+    keep = np.sort(first)  # first row of every (user, artist, date), in file order
+    tie_order = np.random.default_rng(LASTFM_TIE_SEED).permutation(len(keep))
+    yield from _user_sequences(users[keep], artists[keep], date[keep].astype(np.float64),
+                               with_times, tie_keys=tie_order)
 
 
 def read_type_names(path):
     """Display names of vocabulary types (items), e.g. film titles for char-LLA's characters.
 
-    Accepted files: MovieLens ``u.item`` (``id|title|...``, Latin-1, recognised by its name) or
+    Accepted files: MovieLens ``u.item`` (``id|title|...``, Latin-1, recognised by its name),
     two columns ``type<TAB>name`` (``type,name`` for ``.csv``; a first line ``item`` / ``type``
-    + ``name`` is a header and skipped).  Returns {type string: name}; one-line errors name the
-    file and line.
+    + ``name`` is a header and skipped), or a table whose header has a ``name`` column and an
+    ``id`` / ``item`` / ``type`` column (any further columns ignored; e.g. Last.fm's
+    ``artists.dat``).  Returns {type string: name}; one-line errors name the file and line.
     """
     path = Path(path)
     names = {}
@@ -332,26 +388,39 @@ def read_type_names(path):
                 names[fields[0].strip()] = fields[1].strip()
         return names
     delimiter = "," if _stem(path).lower().endswith(".csv") else "\t"
+    columns = (0, 1)
     for lineno, line in iter_lines(path):
         if not line.strip():
             continue
-        row = next(csv.reader([line], delimiter=delimiter))
-        if len(row) != 2:
-            raise InputError(f"expected 2 columns (type{delimiter!r}name), got {len(row)}",
-                             path, lineno)
-        if lineno == 1 and row[0].strip().lower() in ("item", "type") and \
-                row[1].strip().lower() == "name":
-            continue
-        if not row[1].strip():
+        # tab-separated names may hold quotes (Last.fm: 'Guns N' Roses', '"Weird Al"')
+        row = (next(csv.reader([line], delimiter=delimiter)) if delimiter == ","
+               else line.split("\t"))
+        if lineno == 1:
+            header = [c.strip().lower() for c in row]
+            key = next((c for c in ("id", "item", "type") if c in header), None)
+            if key is not None and "name" in header:
+                columns = (header.index(key), header.index("name"))
+                width = len(row)
+                continue
+            width = 2
+            if len(row) != 2:
+                raise InputError(f"expected 2 columns (type{delimiter!r}name) or a header "
+                                 f"with 'id' and 'name' columns, got {len(row)} columns",
+                                 path, lineno)
+        if len(row) != width:
+            raise InputError(f"expected {width} columns, got {len(row)}", path, lineno)
+        name = row[columns[1]].strip()
+        if not name:
             raise InputError("empty name", path, lineno)
-        names[row[0].strip()] = row[1].strip()
+        names[row[columns[0]].strip()] = name
     if not names:
         raise InputError("no names found", path)
     return names
 
 
 def read_documents(path, fmt, tokenize, **options):
-    """Dispatch to the reader of ``fmt``; yields ``(doc_id, list_of_token_strings)``."""
+    """Dispatch to the reader of ``fmt``; yields ``(doc_id, list_of_token_strings)``, and for
+    the event formats with ``with_times=True`` a third element, the events' sort keys."""
     if fmt == "text":
         return read_text(path, tokenize)
     if fmt == "wikiextractor":
@@ -360,17 +429,20 @@ def read_documents(path, fmt, tokenize, **options):
         return read_wikitext(path, tokenize)
     if fmt == "jsonl":
         return read_jsonl(path, tokenize, field=options.get("field"))
+    with_times = options.get("with_times", False)
     if fmt == "events":
         return read_events(path, user_column=options.get("user_column", "user"),
                            item_column=options.get("item_column", "item"),
                            time_column=options.get("time_column", "timestamp"),
                            delimiter=options.get("delimiter"),
-                           has_header=options.get("has_header", True))
+                           has_header=options.get("has_header", True), with_times=with_times)
     if fmt == "movielens":
-        return read_movielens(path)
+        return read_movielens(path, with_times=with_times)
+    if fmt == "lastfm":
+        return read_lastfm_tagged(path, with_times=with_times)
     raise ParameterError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "read_documents", "read_text", "read_wikiextractor", "read_wikitext",
+__all__ = ["FORMATS", "EVENT_FORMATS", "read_documents", "read_lastfm_tagged", "read_text", "read_wikiextractor", "read_wikitext",
            "read_jsonl", "read_events", "read_movielens", "read_type_names", "iter_lines",
            "open_binary"]

@@ -6,12 +6,15 @@ A corpus directory holds::
     offsets.npy   int64, shape (n_docs + 1,)    document d is tokens[offsets[d]:offsets[d+1]]
     vocab.tsv     id<TAB>type<TAB>count         see :mod:`lla.data.vocab`
     doc_ids.txt   one document name per line    (article title / user id), optional
-    meta.json     format version, source, tokenizer settings, split fraction, statistics
+    names.tsv     id<TAB>name of named types    (film titles, artists), optional
+    meta.json     format version, source, tokenizer settings, protocol, split fraction,
+                  statistics
 
 The arrays are opened with ``mmap_mode="r"``, so opening is O(1) in the corpus size and a
-billion tokens never become Python objects.  Every document is split by position: its first
-``floor(split_fraction * N_d)`` tokens are the training *prefix*, the rest the held-out *suffix*
-(DESIGN §3).
+billion tokens never become Python objects.  Every document is split by position into a
+training *prefix* and a held-out *suffix* by the corpus's evaluation protocol
+(:mod:`lla.data.protocols`): ``prefix60`` (the first ``floor(split_fraction * N_d)`` tokens,
+DESIGN §3) or ``loo`` (leave-one-out: all but the last two events).
 """
 
 import hashlib
@@ -23,16 +26,17 @@ import numpy as np
 from .._atomic import atomic_directory
 from .._metadata import read_json_document
 from ..errors import InputError
+from .names import NAMES_FILE, display_names, names_tsv, read_names_tsv
+from .protocols import (DEFAULT_PROTOCOL, DEFAULT_SPLIT, PROTOCOLS, check_protocol,
+                        prefix_lengths, target_positions)
 from .vocab import Vocabulary
 
-FORMAT_VERSION = 1
-DEFAULT_SPLIT = 0.6
+FORMAT_VERSION = 2  # 2: a "protocol" other than prefix60 (older lla would misread the split)
 
 
-def prefix_lengths(lengths, split_fraction):
-    """floor(split_fraction * N_d) for every document length N_d (int64 array)."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    return np.floor(lengths * float(split_fraction)).astype(np.int64)
+def format_version(protocol):
+    """The oldest store format that describes ``protocol`` (1 for prefix60, as before)."""
+    return 1 if protocol == DEFAULT_PROTOCOL else 2
 
 
 def _pointers(lengths):
@@ -50,26 +54,32 @@ class Corpus:
     tokens : int32 array (n_tokens,), possibly a read-only memory map
     offsets : int64 array (n_docs + 1,)
     vocab : Vocabulary, V = len(vocab) types, id 0 = ``<unk>``
-    split_fraction : float, the fraction of each document used for training
+    split_fraction : float, the fraction of each document used for training (``prefix60``)
+    protocol : str, ``"prefix60"`` or ``"loo"`` (:mod:`lla.data.protocols`)
     meta : dict, the contents of ``meta.json``
     doc_ids : list[str] or None
+    item_names : list of V (str or None) or None, display names of the types (None: unnamed)
     """
 
     def __init__(self, tokens, offsets, vocab, *, split_fraction=DEFAULT_SPLIT, meta=None,
-                 doc_ids=None, path=None):
+                 doc_ids=None, path=None, protocol=DEFAULT_PROTOCOL, item_names=None):
         self.tokens = tokens
         self.offsets = offsets
         self.vocab = vocab
         self.split_fraction = float(split_fraction)
+        self.protocol = check_protocol(protocol, "protocol")
         self.meta = dict(meta or {})
         self.doc_ids = doc_ids
         self.path = None if path is None else Path(path)
+        if item_names is not None and len(item_names) != len(vocab):
+            raise ValueError("item_names must have one entry per vocabulary type")
+        self.item_names = None if item_names is None else list(item_names)
         self._prefix_lengths = None
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def from_documents(cls, documents, vocab, *, split_fraction=DEFAULT_SPLIT, doc_ids=None,
-                       meta=None):
+                       meta=None, protocol=DEFAULT_PROTOCOL, item_names=None):
         """In-memory corpus from a list of 1-d integer arrays of token ids (tests, synthetic
         data).  ``vocab`` may be a :class:`Vocabulary` or an int V (types named ``w0``..)."""
         if isinstance(vocab, (int, np.integer)):
@@ -82,7 +92,7 @@ class Corpus:
         if tokens.size and (tokens.min() < 0 or tokens.max() >= len(vocab)):
             raise InputError(f"token ids must lie in [0, {len(vocab)})")
         corpus = cls(tokens, offsets, vocab, split_fraction=split_fraction, meta=meta,
-                     doc_ids=doc_ids)
+                     doc_ids=doc_ids, protocol=protocol, item_names=item_names)
         if np.all(vocab.counts == 0):
             vocab.counts = corpus.prefix_counts()
         return corpus
@@ -106,8 +116,15 @@ class Corpus:
         vocab = Vocabulary.read_tsv(path / "vocab.tsv")
         _check_against_statistics(meta, tokens, offsets, vocab, path)
         doc_ids = _read_doc_ids(path / "doc_ids.txt")
+        protocol = meta.get("protocol", DEFAULT_PROTOCOL)
+        if protocol not in PROTOCOLS:
+            raise InputError(f"unknown protocol {protocol!r}", path / "meta.json")
+        item_names = None
+        if meta.get("item_names"):
+            item_names = read_names_tsv(path / NAMES_FILE, len(vocab))
         return cls(tokens, offsets, vocab, split_fraction=_split_fraction(meta, path),
-                   meta=meta, doc_ids=doc_ids, path=path)
+                   meta=meta, doc_ids=doc_ids, path=path, protocol=protocol,
+                   item_names=item_names)
 
     def save(self, path, *, force=False):
         """Write the store atomically; ``force`` replaces an existing directory."""
@@ -119,8 +136,13 @@ class Corpus:
                 (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in self.doc_ids),
                                                  encoding="utf-8")
             meta = dict(self.meta)
-            meta.update(kind="lla-corpus", format_version=FORMAT_VERSION,
-                        split_fraction=self.split_fraction, statistics=self.statistics())
+            meta.pop("item_names", None)
+            if self.item_names is not None:
+                (tmp / NAMES_FILE).write_text(names_tsv(self.item_names), encoding="utf-8")
+                meta["item_names"] = {**(self.meta.get("item_names") or {}), "file": NAMES_FILE}
+            meta.update(kind="lla-corpus", format_version=format_version(self.protocol),
+                        protocol=self.protocol, split_fraction=self.split_fraction,
+                        statistics=self.statistics())
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")
         return Path(path)
@@ -160,10 +182,22 @@ class Corpus:
 
     @property
     def prefix_lengths(self):
-        """int64 array (n_docs,): number of training tokens floor(split_fraction * N_d)."""
+        """int64 array (n_docs,): number of training tokens under the protocol
+        (``prefix60``: floor(split_fraction * N_d); ``loo``: N_d minus its targets)."""
         if self._prefix_lengths is None:
-            self._prefix_lengths = prefix_lengths(self.doc_lengths, self.split_fraction)
+            self._prefix_lengths = prefix_lengths(self.doc_lengths, self.split_fraction,
+                                                  self.protocol)
         return self._prefix_lengths
+
+    def targets(self, part="test"):
+        """The ``"validation"`` or ``"test"`` targets as :class:`lla.data.protocols.Targets`
+        (``docs``, ``positions``: int64 (n,)); each is ranked given ``self[d][:position]``.
+        ``loo``: one per document that has one; ``prefix60``: test = every suffix position."""
+        return target_positions(self.doc_lengths, part, self.split_fraction, self.protocol)
+
+    def display_names(self):
+        """list of V strings: each type's name where known, else the type string."""
+        return display_names(self.vocab, self.item_names)
 
     @property
     def suffix_lengths(self):
@@ -223,7 +257,8 @@ class Corpus:
         fraction): the validation split for early stopping that never touches the suffixes."""
         docs = [np.asarray(self.prefix(d)) for d in range(len(self))]
         return Corpus.from_documents(docs, self.vocab, split_fraction=self.split_fraction,
-                                     doc_ids=self.doc_ids, meta={"source": "prefixes"})
+                                     doc_ids=self.doc_ids, meta={"source": "prefixes"},
+                                     protocol=self.protocol, item_names=self.item_names)
 
     def subset(self, doc_indices):
         """In-memory corpus of the given documents (same vocabulary and split)."""
@@ -231,7 +266,8 @@ class Corpus:
         docs = [np.asarray(self[int(d)]) for d in idx]
         ids = None if self.doc_ids is None else [self.doc_ids[int(d)] for d in idx]
         return Corpus.from_documents(docs, self.vocab, split_fraction=self.split_fraction,
-                                     doc_ids=ids, meta=self.meta)
+                                     doc_ids=ids, meta=self.meta, protocol=self.protocol,
+                                     item_names=self.item_names)
 
     def _blocks(self, block_tokens=1 << 22):
         """Yield (first_doc, last_doc_exclusive) ranges of about ``block_tokens`` tokens, so that
@@ -267,7 +303,7 @@ class Corpus:
             unk_all += int(unk.sum())
             unk_prefix += int((unk & self._block_prefix_mask(d, e)).sum())
         lengths = self.doc_lengths
-        return {
+        stats = {
             "n_docs": len(self),
             "n_tokens": self.n_tokens,
             "n_prefix_tokens": self.n_prefix_tokens,
@@ -278,11 +314,25 @@ class Corpus:
             "min_doc_length": int(lengths.min()) if len(self) else 0,
             "max_doc_length": int(lengths.max()) if len(self) else 0,
         }
+        if self.protocol == "loo":
+            stats.update(self.target_statistics())
+        return stats
+
+    def target_statistics(self):
+        """Per part: how many targets, and how many of them are ``<unk>``."""
+        stats = {}
+        offsets = np.asarray(self.offsets)
+        for part in ("validation", "test"):
+            docs, positions = self.targets(part)
+            items = np.asarray(self.tokens[offsets[docs] + positions]) if len(docs) else docs
+            stats[f"n_{part}_targets"] = int(len(docs))
+            stats[f"n_unk_{part}_targets"] = int((items == self.vocab.unk_id).sum())
+        return stats
 
     def __repr__(self):
         where = f", path={str(self.path)!r}" if self.path else ""
         return (f"Corpus(n_docs={len(self)}, n_tokens={self.n_tokens}, V={len(self.vocab)}, "
-                f"split={self.split_fraction}{where})")
+                f"protocol={self.protocol!r}, split={self.split_fraction}{where})")
 
 
 def _check_against_statistics(meta, tokens, offsets, vocab, path):

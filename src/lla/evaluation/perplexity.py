@@ -27,8 +27,8 @@ def perplexity(log_probs):
 
 def is_event_corpus(corpus):
     """User data (event logs): the protocol reports HR@10 and MRR too (BENCHMARKS.md)."""
-    return (getattr(corpus, "meta", None) or {}).get("options", {}).get("format") in (
-        "events", "movielens")
+    from ..data.readers import EVENT_FORMATS
+    return (getattr(corpus, "meta", None) or {}).get("options", {}).get("format") in EVENT_FORMATS
 
 
 def can_rank(model):

@@ -12,7 +12,6 @@ are training data; it is stored in ``meta.json``.  Item names (``names.tsv``) co
 ``item_names=`` or, for MovieLens and Last.fm, from the file that ships beside the events.
 """
 
-import json
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
@@ -24,10 +23,10 @@ from .._atomic import atomic_directory, check_writable
 from .._progress import progress
 from .._version import __version__
 from ..errors import InputError, ParameterError
-from .names import NAMES_FILE, names_for_vocabulary, names_tsv
+from .names import names_for_vocabulary
 from .protocols import DEFAULT_PROTOCOL, check_protocol, loo_target_counts
 from .readers import EVENT_FORMATS, FORMATS, read_documents, read_type_names
-from .store import DEFAULT_SPLIT, Corpus, format_version, prefix_lengths
+from .store import DEFAULT_SPLIT, Corpus, StoreWriter, prefix_lengths
 from .tokenize import TOKENIZERS, make_tokenizer
 from .vocab import UNK, Vocabulary
 
@@ -151,7 +150,6 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         item_names = companion_names(options.format, inputs)
     names = read_type_names(item_names) if item_names else None
     loo = options.protocol == "loo"
-    targets = {"validation": [], "test": []}       # provisional ids of the LOO targets
     tied = {"validation": 0, "test": 0}            # targets tied in time with the event before
     start_time = time.perf_counter()
 
@@ -183,7 +181,7 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
                     n_prefix = int(prefix_lengths([len(ids)], options.split_fraction,
                                                   options.protocol)[0])
                     if loo:
-                        _collect_targets(ids, times[0] if times else None, targets, tied)
+                        _count_tied_targets(times[0] if times else None, tied)
                     counts[:len(type_ids)] += np.bincount(ids[:n_prefix], minlength=len(type_ids))
                     totals[:len(type_ids)] += np.bincount(ids, minlength=len(type_ids))
                     raw.write(ids.astype(np.int32).tobytes())
@@ -220,66 +218,36 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
         offsets = np.zeros(len(lengths) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
         n_tokens = int(offsets[-1])
-        # plain writes, not a memory map: written pages would count as resident memory
-        with open(tmp / "tokens.npy", "wb") as f:
-            np.lib.format.write_array_header_1_0(
-                f, {"descr": np.dtype(np.int32).str, "fortran_order": False,
-                    "shape": (n_tokens,)})
-            for begin in range(0, n_tokens, _BLOCK):
-                count = min(_BLOCK, n_tokens - begin)
-                block = np.fromfile(raw_path, dtype=np.int32, count=count, offset=4 * begin)
-                f.write(remap[block].tobytes())
+        writer = StoreWriter(tmp, n_tokens)
+        for begin in range(0, n_tokens, _BLOCK):
+            count = min(_BLOCK, n_tokens - begin)
+            writer.add_tokens(remap[np.fromfile(raw_path, dtype=np.int32, count=count,
+                                                offset=4 * begin)])
         raw_path.unlink()
-        np.save(tmp / "offsets.npy", offsets)
-        (tmp / "vocab.tsv").write_text(vocab.to_tsv(), encoding="utf-8")
-        (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in doc_ids), encoding="utf-8")
 
-        lengths = np.asarray(lengths, np.int64)
-        n_prefix_tokens = int(prefix_lengths(lengths, options.split_fraction,
-                                             options.protocol).sum())
-        is_unk = remap == 0
-        unk_prefix = int(counts[:len(types)][is_unk].sum())
-        statistics = {
-            "n_docs": len(lengths), "n_tokens": n_tokens, "n_prefix_tokens": n_prefix_tokens,
-            "n_suffix_tokens": n_tokens - n_prefix_tokens, "vocab_size": len(vocab),
-            "n_unk_prefix": unk_prefix,
-            "n_unk_suffix": int(totals[:len(types)][is_unk].sum()) - unk_prefix,
-            "min_doc_length": int(lengths.min()), "max_doc_length": int(lengths.max()),
-        }
-        if loo:
-            for part in ("validation", "test"):
-                ids = np.asarray(targets[part], np.int64)
-                statistics[f"n_{part}_targets"] = len(ids)
-                statistics[f"n_unk_{part}_targets"] = int((remap[ids] == 0).sum())
-                if with_times:
-                    statistics[f"n_{part}_targets_tied"] = tied[part]
-            statistics["n_docs_without_targets"] = int((loo_target_counts(lengths) == 0).sum())
-        statistics.update(n_docs_read=n_read, n_docs_dropped=n_dropped,
-                          n_types_seen=len(types), seconds=round(time.perf_counter()
-                                                                 - start_time, 3))
-        meta = {
-            "kind": "lla-corpus", "format_version": format_version(options.protocol),
-            "lla_version": __version__, "source": source or [str(p) for p in inputs],
-            "options": {k: v for k, v in asdict(options).items()},
-            "protocol": options.protocol,
-            "split_fraction": options.split_fraction, "statistics": statistics,
-        }
+        extra = {f"n_{part}_targets_tied": tied[part] for part in tied} if loo and with_times \
+            else {}
+        extra.update(n_docs_read=n_read, n_docs_dropped=n_dropped, n_types_seen=len(types),
+                     seconds=round(time.perf_counter() - start_time, 3))
+        meta = {"lla_version": __version__, "source": source or [str(p) for p in inputs],
+                "options": {k: v for k, v in asdict(options).items()}}
+        aligned = None
         if names is not None:
             aligned, summary = names_for_vocabulary(vocab, names)
-            (tmp / NAMES_FILE).write_text(names_tsv(aligned), encoding="utf-8")
-            meta["item_names"] = {"file": NAMES_FILE, "source": str(item_names), **summary}
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")
+            meta["item_names"] = {"source": str(item_names), **summary}
+        writer.finish(offsets, vocab, doc_ids=doc_ids, item_names=aligned,
+                      protocol=options.protocol, split_fraction=options.split_fraction,
+                      meta=meta, extra_statistics=extra)
     return Corpus.open(out)
 
 
-def _collect_targets(ids, times, targets, tied):
-    """Record the leave-one-out targets of one document (provisional ids ``ids``, event sort
-    keys ``times`` or None): their ids, and whether each shares its timestamp with the event
-    before it."""
-    n = len(ids)
+def _count_tied_targets(times, tied):
+    """Count the leave-one-out targets of one document (event sort keys ``times``, or None when
+    the format has no times) that share their timestamp with the event before them."""
+    if times is None:
+        return
+    n = len(times)
     n_targets = int(loo_target_counts([n])[0])
     for part, position in (("test", n - 1), ("validation", n - 2))[:n_targets]:
-        targets[part].append(int(ids[position]))
-        if times is not None and times[position] == times[position - 1]:
+        if times[position] == times[position - 1]:
             tied[part] += 1

@@ -28,7 +28,7 @@ from .._metadata import read_json_document
 from ..errors import InputError
 from .names import NAMES_FILE, display_names, names_tsv, read_names_tsv
 from .protocols import (DEFAULT_PROTOCOL, DEFAULT_SPLIT, PROTOCOLS, check_protocol,
-                        prefix_lengths, target_positions)
+                        loo_target_counts, prefix_lengths, target_positions)
 from .vocab import Vocabulary
 
 FORMAT_VERSION = 2  # 2: a "protocol" other than prefix60 (older lla would misread the split)
@@ -127,24 +127,15 @@ class Corpus:
                    item_names=item_names)
 
     def save(self, path, *, force=False):
-        """Write the store atomically; ``force`` replaces an existing directory."""
+        """Write the store atomically (through :class:`StoreWriter`); ``force`` replaces an
+        existing directory."""
         with atomic_directory(path, force=force) as tmp:
-            np.save(tmp / "tokens.npy", np.ascontiguousarray(self.tokens, dtype=np.int32))
-            np.save(tmp / "offsets.npy", np.ascontiguousarray(self.offsets, dtype=np.int64))
-            (tmp / "vocab.tsv").write_text(self.vocab.to_tsv(), encoding="utf-8")
-            if self.doc_ids is not None:
-                (tmp / "doc_ids.txt").write_text("".join(f"{d}\n" for d in self.doc_ids),
-                                                 encoding="utf-8")
-            meta = dict(self.meta)
-            meta.pop("item_names", None)
-            if self.item_names is not None:
-                (tmp / NAMES_FILE).write_text(names_tsv(self.item_names), encoding="utf-8")
-                meta["item_names"] = {**(self.meta.get("item_names") or {}), "file": NAMES_FILE}
-            meta.update(kind="lla-corpus", format_version=format_version(self.protocol),
-                        protocol=self.protocol, split_fraction=self.split_fraction,
-                        statistics=self.statistics())
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                                           encoding="utf-8")
+            writer = StoreWriter(tmp, self.n_tokens)
+            for d, e in self._blocks():
+                writer.add_tokens(self.tokens[self.offsets[d]:self.offsets[e]])
+            writer.finish(self.offsets, self.vocab, doc_ids=self.doc_ids,
+                          item_names=self.item_names, protocol=self.protocol,
+                          split_fraction=self.split_fraction, meta=self.meta)
         return Path(path)
 
     # -- documents ----------------------------------------------------------------------------
@@ -327,12 +318,73 @@ class Corpus:
             items = np.asarray(self.tokens[offsets[docs] + positions]) if len(docs) else docs
             stats[f"n_{part}_targets"] = int(len(docs))
             stats[f"n_unk_{part}_targets"] = int((items == self.vocab.unk_id).sum())
+        stats["n_docs_without_targets"] = int((loo_target_counts(self.doc_lengths) == 0).sum())
         return stats
 
     def __repr__(self):
         where = f", path={str(self.path)!r}" if self.path else ""
         return (f"Corpus(n_docs={len(self)}, n_tokens={self.n_tokens}, V={len(self.vocab)}, "
                 f"protocol={self.protocol!r}, split={self.split_fraction}{where})")
+
+
+# -- the one writer of the format (fairseq's one-writer indexed-dataset builder is the model) ----
+class StoreWriter:
+    """Write one corpus store into ``directory``: ``n_tokens`` int32 token ids streamed by
+    :meth:`add_tokens`, then the index files and ``meta.json`` by :meth:`finish`."""
+
+    def __init__(self, directory, n_tokens):
+        self.directory = Path(directory)
+        self.n_tokens = int(n_tokens)
+        self._written = 0
+        # plain writes, not a memory map: written pages of a map count as resident memory
+        self._tokens = open(self.directory / "tokens.npy", "wb")
+        np.lib.format.write_array_header_1_0(
+            self._tokens, {"descr": np.dtype(np.int32).str, "fortran_order": False,
+                           "shape": (self.n_tokens,)})
+
+    def add_tokens(self, block):
+        """Append a block of token ids (any integer array; written as int32)."""
+        block = np.ascontiguousarray(block, dtype=np.int32)
+        if self._written + block.size > self.n_tokens:
+            raise ValueError(f"more than the {self.n_tokens} tokens announced")
+        self._tokens.write(block.tobytes())
+        self._written += block.size
+
+    def finish(self, offsets, vocab, *, doc_ids=None, item_names=None, protocol=DEFAULT_PROTOCOL,
+               split_fraction=DEFAULT_SPLIT, meta=None, extra_statistics=None):
+        """Write the rest of the store and return its ``meta.json`` contents.
+
+        offsets : int64 (D+1,), document d is tokens[offsets[d]:offsets[d+1]]
+        vocab : :class:`lla.data.Vocabulary`
+        doc_ids : D names or None; item_names : V names (None where unnamed) or None
+        meta : further fields of ``meta.json`` (source, options, ...); an ``item_names`` field
+            there is kept and gets ``file`` = names.tsv
+        extra_statistics : counts only the producer knows (documents read and dropped, time
+            ties, seconds), added after the statistics read back from the store
+        """
+        self._tokens.close()
+        if self._written != self.n_tokens:
+            raise ValueError(f"{self._written} tokens written, {self.n_tokens} announced")
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        np.save(self.directory / "offsets.npy", offsets)
+        (self.directory / "vocab.tsv").write_text(vocab.to_tsv(), encoding="utf-8")
+        if doc_ids is not None:
+            (self.directory / "doc_ids.txt").write_text("".join(f"{d}\n" for d in doc_ids),
+                                                        encoding="utf-8")
+        meta = dict(meta or {})
+        if item_names is None:
+            meta.pop("item_names", None)
+        else:
+            (self.directory / NAMES_FILE).write_text(names_tsv(item_names), encoding="utf-8")
+            meta["item_names"] = {**(meta.get("item_names") or {}), "file": NAMES_FILE}
+        written = Corpus(np.load(self.directory / "tokens.npy", mmap_mode="r"), offsets, vocab,
+                         split_fraction=split_fraction, protocol=protocol)
+        meta.update(kind="lla-corpus", format_version=format_version(protocol),
+                     protocol=protocol, split_fraction=split_fraction,
+                     statistics={**written.statistics(), **(extra_statistics or {})})
+        (self.directory / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True)
+                                                  + "\n", encoding="utf-8")
+        return meta
 
 
 def _check_against_statistics(meta, tokens, offsets, vocab, path):

@@ -343,3 +343,149 @@ def test_absurd_number_of_topics_is_refused(lda_dir):
     assert r.stderr.startswith("lla train: error: ") and r.stderr.count("\n") == 1, r.stderr
     assert "memory" in r.stderr and "GiB" in r.stderr
     assert not out.exists()
+
+
+# -- training and scoring: the model side ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def events(tmp_path_factory):
+    """A small synthetic event corpus (user data) in a corpus directory."""
+    from lla.data.synthetic import generate
+    root = tmp_path_factory.mktemp("model-faults")
+    generate(n_docs=30, doc_length=40, n_topics=3, vocab_size=30, seed=0).corpus.save(
+        root / "corpus")
+    return root / "corpus"
+
+
+_TINY_LLA = ["--model", "topic-lla", "--topics", "3", "--hidden", "4", "--embedding", "4",
+             "--init-lda-iterations", "3", "--init-lstm-epochs", "1", "--lstm-epochs", "1",
+             "--threads", "1", "--seed", "0", "--no-progress"]
+
+
+def test_divergent_training_stops_with_one_line_and_saves_nothing(events, tmp_path, capsys):
+    """--learning-rate 1e9 used to exit 0 with every LSTM weight NaN (then "perplexity nan, HR@10
+    1.0000"): training now stops at the first non-finite loss and names the flag."""
+    err = _fails_with_one_line(capsys, ["train", events, *_TINY_LLA, "--iterations", "2",
+                                        "--batch-size", "1", "--learning-rate", "1e9",
+                                        "--out", tmp_path / "m"], "training diverged")
+    assert "--learning-rate" in err and not (tmp_path / "m").exists()
+
+
+def test_divergence_keeps_the_last_finite_checkpoint(events, tmp_path):
+    import lla
+    import torch
+
+    def poison(model, iteration, stats):
+        if iteration == 1:          # the next M-step meets NaN weights
+            with torch.no_grad():
+                next(model.dynamics_.parameters()).fill_(float("nan"))
+    model = lla.TopicLLA(3, embedding_size=4, hidden_size=4, n_iter=3, init_lda_iter=3,
+                         init_lstm_epochs=1, lstm_epochs_per_iter=1, n_threads=1,
+                         random_state=0, show_progress=False, checkpoint_dir=tmp_path / "ck")
+    with pytest.raises(lla.TrainingDiverged, match="keeps iteration 1, the last finite one"):
+        model.fit(Corpus.open(events), callback=poison)
+    kept = lla.load_model(tmp_path / "ck")
+    assert kept.n_iter_done_ == 1 and np.isfinite(kept.perplexity(Corpus.open(events)))
+
+
+def test_scoring_refuses_a_model_with_nan_weights(events, tmp_path, capsys):
+    import lla
+    import torch
+    model = lla.WordLSTM(4, 4, n_epochs=1, validation=False, random_state=0).fit(
+        Corpus.open(events))
+    with torch.no_grad():
+        model.module_.output.weight.fill_(float("nan"))
+    model.save(tmp_path / "nan")
+    _fails_with_one_line(capsys, ["evaluate", tmp_path / "nan", "--json"],
+                         "NaN log-probability")
+
+
+def test_nan_scores_are_never_hits():
+    from lla.evaluation import rank_of_true
+    scores = np.array([[0.1, np.nan, 0.3], [np.nan, np.nan, np.nan]])
+    assert rank_of_true(scores, [1, 0]).tolist() == [3, 3]
+
+
+def test_a_corpus_with_the_same_vocabulary_size_but_other_types_is_refused(events, tmp_path,
+                                                                           capsys):
+    """Scored on another corpus whose vocabulary merely has the same size, a model used to give a
+    plausible number (967.1 for wiki's LDA on another 20,001-type corpus)."""
+    corpus = Corpus.open(events)
+    renamed = [t if i == 0 else f"item{i}" for i, t in enumerate(corpus.vocab.types)]
+    from lla import Vocabulary
+    other = Corpus(np.asarray(corpus.tokens), np.asarray(corpus.offsets),
+                   Vocabulary(renamed, corpus.vocab.counts))
+    other.save(tmp_path / "renamed")
+    LDA(3, n_iter=2, n_threads=1, random_state=0).fit(corpus).save(tmp_path / "lda")
+    err = _fails_with_one_line(capsys, ["evaluate", tmp_path / "lda", tmp_path / "renamed"],
+                               "vocabulary is not the model's")
+    assert "trained on" in err and "renamed" in err
+
+
+def test_evaluate_says_the_model_was_interrupted(events, tmp_path, capsys, monkeypatch):
+    """Ctrl-C during SEM iteration 2: lla train keeps iteration 1, saves it and exits 130 (a
+    script can tell); lla evaluate then says the model is not the training asked for."""
+    from lla.inference import sem
+    real = sem.sem_iteration
+
+    def interrupted(*args, **kwargs):
+        if interrupted.calls == 1:
+            raise KeyboardInterrupt
+        interrupted.calls += 1
+        return real(*args, **kwargs)
+    interrupted.calls = 0
+    monkeypatch.setattr(sem, "sem_iteration", interrupted)
+    assert main([str(a) for a in ["train", events, *_TINY_LLA, "--iterations", "3",
+                                  "--out", tmp_path / "m"]]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted after 1 of 3 SEM iterations" in err and (tmp_path / "m").exists()
+    assert main(["evaluate", str(tmp_path / "m"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["interrupted"] == "interrupted after 1 of 3 SEM iterations"
+    assert "note: this model's training was interrupted" in captured.err
+
+
+def test_resume_from_an_empty_or_mistyped_checkpoint_directory(events, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    for ck in (tmp_path / "empty", tmp_path / "mistyped"):
+        _fails_with_one_line(capsys, ["train", events, *_TINY_LLA, "--checkpoint-dir", ck,
+                                      "--resume", "--out", tmp_path / "m"],
+                             "no checkpoint to resume from")
+
+
+def test_out_is_checked_before_training(events, tmp_path, capsys, monkeypatch):
+    import lla
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+    monkeypatch.setattr(lla.LDA, "fit", never)
+    (tmp_path / "file").write_text("x")
+    _fails_with_one_line(capsys, ["train", events, "--model", "lda", "--out",
+                                  tmp_path / "file" / "model"], "cannot write")
+
+
+def test_a_finished_model_is_saved_elsewhere_when_out_fails(events, tmp_path, capsys,
+                                                           monkeypatch):
+    """The disk fills up (or the directory goes) after training: the model goes to a new
+    temporary directory and the one-line error says where."""
+    import lla
+    from lla.errors import OutputError
+    real = lla.Model.save
+
+    def full_once(self, path, **kwargs):
+        if Path(path) == tmp_path / "m":
+            raise OutputError(f"{path}: cannot write: No space left on device (errno 28)")
+        return real(self, path, **kwargs)
+    monkeypatch.setattr(lla.Model, "save", full_once)
+    err = _fails_with_one_line(capsys, ["train", events, "--model", "lda", "--topics", "3",
+                                        "--iterations", "2", "--out", tmp_path / "m"],
+                               "the trained model was saved to")
+    rescued = Path(err.rsplit("saved to ", 1)[1].split(" instead")[0])
+    assert lla.load_model(rescued).n_iter_done_ == 2
+
+
+def test_errors_name_flags_not_parameters(events, tmp_path, capsys):
+    for argv, message in ((["--model", "lda", "--topics", "0"], "--topics must be"),
+                          (["--model", "lda", "--seed", "-3"], "--seed must be a non-negative"),
+                          (["--model", "lda", "--kernel", "window"],
+                           "--kernel does not apply to --model lda")):
+        _fails_with_one_line(capsys, ["train", events, *argv, "--out", tmp_path / "m"], message)

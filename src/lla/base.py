@@ -164,6 +164,12 @@ class Model:
         ``lla train``; empty when there is nothing to say."""
         return ""
 
+    def interruption(self):
+        """None, or how an interrupted training (Ctrl-C) ended, e.g. "interrupted after 3 of 10
+        SEM iterations": the model is the last finished step, not what was asked for.
+        ``lla evaluate`` says so; ``lla train`` saves it and exits with status 130."""
+        return None
+
     def _refuse_resume(self, resume):
         """For models that keep no checkpoints: ``fit(resume=True)`` is an error, not a no-op."""
         if resume:

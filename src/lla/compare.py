@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ._atomic import atomic_write_text
+from ._atomic import atomic_write_text, check_writable
 from .base import registered_models
 from .errors import ParameterError
 from .evaluation.perplexity import is_event_corpus
@@ -123,6 +123,7 @@ def compare(corpus, out_dir, models=DEFAULT_MODELS, settings=None, command=None)
     settings = settings or CompareSettings()
     runs = plan_runs(models, settings.topics)
     out_dir = Path(out_dir)
+    check_writable(out_dir / "results.json", force=True)   # before hours of training
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     bar = progress(runs, desc="compare", unit="model", enabled=settings.show_progress)

@@ -53,3 +53,8 @@ class OutputError(LlaError, OSError):
         self.problem = problem
         super().__init__((self.path + ": " if self.path is not None else "") + problem)
         self.errno = errno_
+
+
+class TrainingDiverged(LlaError, FloatingPointError):
+    """Training produced a non-finite loss or parameter (NaN, ±inf): it stopped there instead of
+    saving a broken model (a checkpoint, if any, keeps the last finite state)."""

@@ -1,6 +1,7 @@
 """``lla evaluate DIR [CORPUS]``: held-out perplexity of a saved model (DESIGN §3)."""
 
 import json
+import sys
 
 
 def add_parser(subparsers):
@@ -37,8 +38,12 @@ def run(args):
         raise ParameterError(f"--particles must be >= 1, got {args.particles}")
     result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles)
     result["corpus"] = str(corpus.path)
+    if model.interruption():
+        result["interrupted"] = model.interruption()
+        print(f"lla evaluate: note: this model's training was {model.interruption()}; it is "
+              f"the last finished step, not the training that was asked for", file=sys.stderr)
     if args.json:
-        print(json.dumps(result, indent=2, sort_keys=True))
+        print(json.dumps(result, indent=2, sort_keys=True, allow_nan=False))
         return 0
     params = result["parameters"]
     print(f"{result['model']} on {result['corpus']}")

@@ -98,11 +98,11 @@ def flag_names(cls, attr="flag"):
 
 
 def in_flag_terms(error, cls, attr="flag", extra=None):
-    """``error`` (a ParameterError from ``cls``) with its parameter names replaced by the
-    options the user typed (``n_topics must be ...`` → ``--topics must be ...``); ``extra``:
-    more {name: flag} (e.g. fit options)."""
+    """``error`` (a ParameterError or TrainingDiverged from ``cls``) with its parameter names
+    replaced by the options the user typed (``n_topics must be ...`` → ``--topics must be
+    ...``); ``extra``: more {name: flag} (e.g. fit options).  Same error class."""
     names = {**flag_names(cls, attr), **(extra or {})}
     text = str(error)
     for name in sorted(names, key=len, reverse=True):
         text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", names[name], text)
-    return ParameterError(text)
+    return type(error)(text)

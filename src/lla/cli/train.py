@@ -4,7 +4,11 @@ The model options are generated from the models' declared hyper-parameters
 (:mod:`lla.cli.model_options`); this module only parses, builds, fits, saves and reports.
 """
 
+import sys
 import time
+from pathlib import Path
+
+from .._atomic import check_writable
 
 HELP = """\
 Fit a model on the training prefixes of a corpus written by `lla prepare` and save it to DIR
@@ -41,29 +45,48 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from pathlib import Path
-
     from ..base import registered_models
     from ..data import Corpus
-    from ..errors import InputError, ParameterError
+    from ..errors import ParameterError, TrainingDiverged
     from .model_options import in_flag_terms, model_arguments
 
-    if Path(args.out).exists() and not args.force:
-        raise InputError("already exists (use --force to replace it)", args.out)
     cls = registered_models()[args.model]
     kwargs = model_arguments(cls, args, "flag", strict=True)
     if args.progress is not None and "show_progress" in cls._param_names():
         kwargs["show_progress"] = args.progress
+    check_writable(args.out, force=args.force)    # before training, not after it
     corpus = Corpus.open(args.corpus)
     start = time.perf_counter()
     try:
         model = cls(**kwargs)
         model.fit(corpus, resume=bool(args.resume))
-    except ParameterError as e:
+    except (ParameterError, TrainingDiverged) as e:
         raise in_flag_terms(e, cls, extra={"resume": "--resume"}) from None
     seconds = time.perf_counter() - start
-    model.save(args.out, force=args.force)
+    save_or_rescue(model, args.out, force=args.force)
     summary = model.fit_summary()
     print(f"trained {model.model_name} on {corpus.n_prefix_tokens:,} prefix tokens in "
           f"{seconds:.1f} s{'; ' + summary if summary else ''}; saved to {args.out}")
+    if model.interruption():
+        print(f"lla train: {model.interruption()} (Ctrl-C); the model of the last finished "
+              f"step is saved", file=sys.stderr)
+        return 130
     return 0
+
+
+def save_or_rescue(model, out, *, force):
+    """Save a trained ``model`` to ``out``; if that fails (the disk filled up, the directory went
+    away during training), save it to a new temporary directory instead and say where in the
+    error — a finished training is never thrown away."""
+    import tempfile
+
+    from ..errors import OutputError
+    try:
+        model.save(out, force=force)
+    except OutputError as e:
+        rescue = Path(tempfile.mkdtemp(prefix=f"lla-{model.model_name}-")) / "model"
+        try:
+            model.save(rescue)
+        except OutputError:
+            raise e from None
+        raise OutputError(f"{e}; the trained model was saved to {rescue} instead") from None

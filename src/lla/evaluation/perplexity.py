@@ -22,7 +22,21 @@ def perplexity(log_probs):
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.size == 0:
         raise InputError("no held-out tokens to score (every document's suffix is empty)")
-    return float(math.exp(-log_probs.sum() / log_probs.size))
+    nan = np.isnan(log_probs)
+    if nan.any():
+        raise InputError(f"the model gives {int(nan.sum()):,} of {log_probs.size:,} held-out "
+                         f"tokens a NaN log-probability: its parameters are broken (diverged "
+                         f"training?), so it has no perplexity")
+    zero = np.isinf(log_probs)
+    if zero.any():
+        raise InputError(f"the model gives {int(zero.sum()):,} of {log_probs.size:,} held-out "
+                         f"tokens probability 0 (or a broken +inf log-probability): its "
+                         f"perplexity is infinite")
+    mean_nats = -log_probs.sum() / log_probs.size
+    if mean_nats > 700:   # exp overflows a float64 beyond ~709.78
+        raise InputError(f"the model's perplexity exp({mean_nats:.4g}) overflows: it gives "
+                         f"held-out tokens absurdly small probabilities (diverged training?)")
+    return float(math.exp(mean_nats))
 
 
 def is_event_corpus(corpus):

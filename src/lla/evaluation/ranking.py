@@ -42,13 +42,18 @@ def rank_of_true(scores, true, exclude=None):
 
     Returns
     -------
-    int64 array (B,): 1 + the number of (non-excluded) items scored strictly higher.
+    int64 array (B,): 1 + the number of (non-excluded) items scored strictly higher.  A NaN
+    score counts as the lowest possible one: a NaN target ranks last, never a hit.
     """
     scores = np.asarray(scores)
+    if np.issubdtype(scores.dtype, np.floating) and np.isnan(scores).any():
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     true = np.asarray(true, dtype=np.int64)
     rows = np.arange(len(true))
     target = scores[rows, true]
     higher = scores > target[:, None]
+    # a target at -inf (NaN, or probability 0) is behind everything, ties included
+    higher |= (target == -np.inf)[:, None] & (np.arange(scores.shape[1]) != true[:, None])
     if exclude is None:
         return 1 + higher.sum(axis=1)
     exclude = np.asarray(exclude, dtype=bool)

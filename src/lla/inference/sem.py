@@ -36,13 +36,15 @@ class StepConfig:
 def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, bar=None,
              symbols=None):
     """``epochs`` teacher-forced epochs on z (targets) with LSTM inputs ``symbols`` (None: z
-    itself, topic-LLA; the words for word-/char-LLA).  Returns the last epoch's mean loss
-    (nats/token)."""
+    itself, topic-LLA; the words for word-/char-LLA).  ``bar``: optional tqdm-like progress,
+    updated with tokens.  Returns the last epoch's mean loss (nats/token)."""
     loss = float("nan")
     for _ in range(int(epochs)):
         loss = train_epoch(dynamics, optimizer, z, lengths, batch_size=config.batch_size,
                            bptt=config.bptt, rng=rng, generator=generator, clip=config.clip,
-                           symbols=symbols)
+                           symbols=symbols, progress=bar)
+        if bar is not None:
+            bar.set_postfix(loss=f"{loss:.3f}")
     return loss
 
 

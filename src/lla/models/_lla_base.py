@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from .._progress import progress
+from .._atomic import check_writable
 from .._threads import torch_threads
 from ..base import Model, TopicWordMixin, load_model
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, TrainingDiverged
 from ..evaluation.perplexity import perplexity
 from ..inference.counts import log_phi_wk, topic_counts, topic_word
 from ..inference.sem import StepConfig, fit_lstm, run_sem, sequential_se_step
@@ -192,7 +193,22 @@ class LLABase(TopicWordMixin, Model):
                                  parameter="resume")
         self._torch_device()  # an unusable device fails here, before any work
         with torch_threads(self.n_threads):
-            return self._fit(corpus, validation, resume, callback, init_assignments)
+            try:
+                return self._fit(corpus, validation, resume, callback, init_assignments)
+            except TrainingDiverged as e:
+                raise TrainingDiverged(f"{e}; {self._what_was_kept()}") from None
+
+    def _what_was_kept(self):
+        """Where the last finite state of a run that stopped is, for the error message."""
+        done = getattr(self, "n_iter_done_", None)
+        if self.checkpoint_dir is not None and done is not None and \
+                (Path(self.checkpoint_dir) / "model.json").exists():
+            return f"the checkpoint {self.checkpoint_dir} keeps iteration {done}, the last " \
+                   f"finite one"
+        if done:
+            return f"no checkpoint was kept (iterations 0..{done} were finite; use " \
+                   f"checkpoint_dir to keep them)"
+        return "it diverged before the first iteration finished, nothing was kept"
 
     def _fit(self, corpus, validation, resume, callback, init_assignments):
         train = corpus
@@ -208,9 +224,13 @@ class LLABase(TopicWordMixin, Model):
         K = int(self.n_topics)
         fingerprint = train.fingerprint()
 
-        resumed = resume and self.checkpoint_dir is not None and \
-            (Path(self.checkpoint_dir) / "model.json").exists()
-        if resumed:
+        if resume and not (Path(self.checkpoint_dir) / "model.json").exists():
+            raise InputError("no checkpoint to resume from (no model.json there; a mistyped "
+                             "directory?); leave out resume to start a new training",
+                             self.checkpoint_dir)
+        if self.checkpoint_dir is not None and not resume:
+            check_writable(self.checkpoint_dir, force=True)   # before hours of training
+        if resume:
             self._load_checkpoint(fingerprint)
             log.info("%s: resuming after iteration %d from %s", self.model_name,
                      self.n_iter_done_, self.checkpoint_dir)
@@ -293,9 +313,15 @@ class LLABase(TopicWordMixin, Model):
                                          float(self.weight_decay))
         _, drop_gen, rng = self._iteration_streams(0)
         start = time.perf_counter()
-        loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths, self.init_lstm_epochs,
-                        self._step_config(self.init_lstm_epochs), rng, drop_gen,
-                        symbols=self._lstm_symbols(words))
+        bar = progress(total=int(self.init_lstm_epochs) * len(words),
+                       desc=f"{self.model_name}: LSTM on LDA's topics", unit="tok",
+                       enabled=self.show_progress)
+        try:
+            loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths, self.init_lstm_epochs,
+                            self._step_config(self.init_lstm_epochs), rng, drop_gen, bar=bar,
+                            symbols=self._lstm_symbols(words))
+        finally:
+            bar.close()
         stats = {"iteration": 0, "lda_seconds": lda_seconds,
                  "lstm_seconds": time.perf_counter() - start, "lstm_loss": loss,
                  "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size}
@@ -406,6 +432,11 @@ class LLABase(TopicWordMixin, Model):
         dense = int(self.dynamics_.n_parameters())
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
+
+    def interruption(self):
+        if getattr(self, "interrupted_", False):
+            return f"interrupted after {self.n_iter_done_} of {self.n_iter} SEM iterations"
+        return None
 
     def fit_summary(self):
         wanted = int(self.n_iter)

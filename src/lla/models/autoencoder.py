@@ -26,6 +26,7 @@ from .. import params
 from .._progress import progress
 from ..evaluation import perplexity, rank_of_true
 from ..nn.autoencoder import BagOfWordsAutoencoder
+from ..nn.divergence import check_loss, check_parameters
 from ..nn.language_model import early_stopping, seed_streams, seeded
 from ..params import Param
 from ._neural_base import NeuralBaseline
@@ -118,15 +119,16 @@ class Autoencoder(NeuralBaseline):
                 log_p = module(torch.as_tensor(bags[rows], device=self.device),
                                generator=generator)
                 loss = -(c * log_p).sum() / c.sum()
+                total += check_loss(float(loss.detach()), "autoencoder loss") * float(c.sum())
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if self.clip:
                     nn.utils.clip_grad_norm_(module.parameters(), float(self.clip))
                 optimizer.step()
-                total += float(loss.detach()) * float(c.sum())
                 n_tok += int(c.sum())
                 bar.update(len(rows))
             bar.close()
+            check_parameters(module, "autoencoder")
             seconds = time.perf_counter() - start
             return {"loss": total / max(n_tok, 1), "tokens": n_tok, "seconds": seconds,
                     "tokens_per_s": n_tok / max(seconds, 1e-12)}

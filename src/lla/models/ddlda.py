@@ -18,6 +18,7 @@ import torch
 
 from .._kernels.ddlda import ddlda_sweep
 from .._kernels.rng import seeds_from
+from .._memory import array_bytes, check_allocation
 from .._progress import progress
 from ..base import Model, TopicWordMixin
 from ..errors import InputError
@@ -83,6 +84,8 @@ class DDLDA(TopicWordMixin, Model):
             raise InputError("the corpus has no training tokens")
         words, doc_ptr, _ = corpus.prefix_arrays()
         K, V = int(self.n_topics), len(corpus.vocab)
+        check_allocation(array_bytes(((V, K), np.int32), ((K, V), np.float64)),
+                         f"n_topics={K}: ddLDA's counts n_wk and φ")
         sampler_seed, _ = self._seeds()
         rng_state = seeds_from(sampler_seed, 1)
         z = (np.random.default_rng(sampler_seed.spawn(1)[0]).integers(0, K, words.size)

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from .._memory import array_bytes, check_allocation
 from .._progress import progress
 from .._threads import numba_steps, numba_thread_count
 from ..base import Model, TopicWordMixin
@@ -148,6 +149,12 @@ class LDA(TopicWordMixin, Model):
         word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
         shard_ptr = _shards(doc_ptr, T)
 
+        n_avg = min(int(self.n_average), int(self.n_iter))
+        check_allocation(array_bytes(((D, K), np.int32), ((T + 1, V, K), np.int32),
+                                     ((T if sampler == 0 else 1, N), np.int32),
+                                     *([((D, K), np.float64), ((V, K), np.float64)] if n_avg
+                                       else []), ((K, V), np.float64), ((D, K), np.float64)),
+                         f"n_topics={K}: LDA's count matrices (n_dk, n_wk per thread) and φ, θ")
         z = np.random.default_rng(ss_init).integers(0, K, size=N, dtype=np.int32)
         n_dk = np.zeros((D, K), dtype=np.int32)
         n_wk = np.zeros((V, K), dtype=np.int32)
@@ -161,7 +168,6 @@ class LDA(TopicWordMixin, Model):
         self._reset_fit_state()
         self.z_, self.n_wk_, self.n_k_, self.n_dk_ = z, n_wk, n_k, n_dk
         self.prefix_lengths_ = prefix_lengths
-        n_avg = min(int(self.n_average), int(self.n_iter))
         sum_dk = np.zeros((D, K), dtype=np.float64) if n_avg else None
         sum_wk = np.zeros((V, K), dtype=np.float64) if n_avg else None
         averaged = 0
@@ -172,6 +178,7 @@ class LDA(TopicWordMixin, Model):
         bar = progress(total=int(self.n_iter), desc=f"LDA K={K}", unit="sweep",
                        enabled=self.show_progress)
         fit_start = time.perf_counter()
+        interrupted = False
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
@@ -195,6 +202,7 @@ class LDA(TopicWordMixin, Model):
                     break
         except KeyboardInterrupt:
             log.warning("LDA: interrupted; keeping the state after sweep %d", done)
+            interrupted = True
         finally:
             bar.close()
         if done == 0:
@@ -209,6 +217,7 @@ class LDA(TopicWordMixin, Model):
         self.doc_topic_ = (mean_dk + alpha) / (prefix_lengths[:, None] + K * alpha)
         self.log_likelihood_history_ = np.asarray(history, dtype=np.float64).reshape(-1, 2)
         self.n_iter_done_ = done
+        self.interrupted_ = interrupted
         self.n_averaged_ = averaged
         self.fit_seconds_ = time.perf_counter() - fit_start
         self.fingerprint_ = corpus.fingerprint()
@@ -326,6 +335,11 @@ class LDA(TopicWordMixin, Model):
         nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": 0, "nonzero": nnz, "total": nnz, "topic_word_dense": K * V}
 
+    def interruption(self):
+        if getattr(self, "interrupted_", False):
+            return f"interrupted after {self.n_iter_done_} of {self.n_iter} sweeps"
+        return None
+
     def fit_summary(self):
         text = f"{self.n_iter_done_} sweeps"
         if self.n_iter_done_ < int(self.n_iter):
@@ -351,6 +365,7 @@ class LDA(TopicWordMixin, Model):
     def _get_state(self):
         meta = {"fingerprint": self.fingerprint_, "inference_seed": self.inference_seed_,
                 "n_iter_done": self.n_iter_done_, "n_averaged": self.n_averaged_,
+                "interrupted": bool(getattr(self, "interrupted_", False)),
                 "corpus_path": self.corpus_path_}
         vocab = "\n".join(self.vocab_types_).encode("utf-8")
         arrays = {"n_wk": self.n_wk_, "n_k": self.n_k_, "n_dk": self.n_dk_, "z": self.z_,
@@ -366,6 +381,7 @@ class LDA(TopicWordMixin, Model):
             self.inference_seed_ = int(metadata["inference_seed"])
             self.n_iter_done_ = int(metadata["n_iter_done"])
             self.n_averaged_ = int(metadata.get("n_averaged", 0))
+            self.interrupted_ = bool(metadata.get("interrupted", False))
             self.corpus_path_ = metadata.get("corpus_path")
             self.n_wk_, self.n_k_, self.n_dk_ = arrays["n_wk"], arrays["n_k"], arrays["n_dk"]
             self.z_, self.prefix_lengths_ = arrays["z"], arrays["prefix_lengths"]

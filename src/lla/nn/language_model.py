@@ -36,6 +36,7 @@ from torch.nn import functional as F
 from .._progress import progress
 from ..data.batching import length_buckets, pad_batch
 from ..evaluation.ranking import rank_of_true
+from .divergence import check_loss, check_parameters
 from .early_stopping import EarlyStopping
 
 START = -1  # input id of "no previous word": selects the start vector x_0
@@ -243,6 +244,8 @@ def train_epoch(model, corpus, optimizer, *, batch_size, bptt, clip, rng, genera
                 else:
                     loss = sampled_softmax_loss(h, y, model.output, proposal.sample(generator),
                                                 proposal.log_expected)
+                n = int(y.numel())
+                total_loss += check_loss(float(loss.detach()), "LSTM LM loss") * n
                 # the gradient is the token *sum* over the nominal batch_size·bptt: a ragged last
                 # chunk of a few tokens makes a proportionally small step, not a full Adam step
                 # fitted to those few tokens
@@ -251,13 +254,12 @@ def train_epoch(model, corpus, optimizer, *, batch_size, bptt, clip, rng, genera
                 if clip:
                     nn.utils.clip_grad_norm_(model.parameters(), clip)
                 optimizer.step()
-                n = int(y.numel())
-                total_loss += float(loss.detach()) * n
                 total_tokens += n
                 bar.update(n)
                 bar.set_postfix(loss=f"{total_loss / max(total_tokens, 1):.3f}", refresh=False)
     finally:
         bar.close()
+    check_parameters(model, "LSTM LM")
     seconds = time.perf_counter() - start
     return {"loss": total_loss / max(total_tokens, 1), "tokens": total_tokens,
             "seconds": seconds, "tokens_per_s": total_tokens / max(seconds, 1e-12)}

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .divergence import check_loss, check_parameters
 from .dynamics import START
 
 IGNORE = -100
@@ -94,16 +95,17 @@ def train_epoch(dynamics, optimizer, z, lengths, *, batch_size=32, bptt=64, rng,
             n = int((tgt != IGNORE).sum())
             loss = F.nll_loss(log_theta.reshape(-1, K), tgt.reshape(-1), ignore_index=IGNORE,
                               reduction="sum")
+            total += check_loss(float(loss.detach()), "LSTM loss")   # before the step
             optimizer.zero_grad(set_to_none=True)
             (loss / n).backward()
             if clip:
                 torch.nn.utils.clip_grad_norm_(dynamics.parameters(), clip)
             optimizer.step()
             state = (state[0].detach(), state[1].detach())
-            total += float(loss.detach())
             count += n
         if progress is not None:
             progress.update(int(lengths[docs].sum()))
+    check_parameters(dynamics, "LSTM")
     dynamics.eval()
     return total / max(count, 1)
 

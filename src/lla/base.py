@@ -271,12 +271,21 @@ def load_model(path):
         arrays = load_file(str(path / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as e:
         raise InputError(f"cannot read arrays.safetensors ({e})", path) from None
+    corpus_path = doc.get("corpus_path")
+    if corpus_path is not None and not isinstance(corpus_path, str):
+        raise InputError(f"'corpus_path' must be a string, got {type(corpus_path).__name__}",
+                         meta_path)
     model = cls._from_saved_params(params, meta_path)
-    model._set_state(state, arrays)
+    try:
+        model._set_state(state, arrays)
+    except InputError as e:
+        if e.path is None:
+            raise InputError(e.problem, path) from None
+        raise
     if getattr(model, "vocab_types_", None) is None and "vocab_utf8" in arrays:
         model.vocab_types_ = _decode_types(arrays["vocab_utf8"])
     if getattr(model, "corpus_path_", None) is None:
-        model.corpus_path_ = doc.get("corpus_path")
+        model.corpus_path_ = corpus_path
     return model
 
 

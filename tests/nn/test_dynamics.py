@@ -84,7 +84,7 @@ def test_dropout_uses_the_given_generator_and_is_off_in_eval():
 
 
 def test_parameter_count_matches_design():
-    # topic-LLA K=50, E=H=128: BENCHMARKS.md quotes ~145k dense parameters
+    # topic-LLA K=50, E=H=128: the reference prototype (docs/corpora.md) had ~145k dense parameters
     d = Dynamics(50, 128, 128)
     assert d.n_parameters() == 50 * 128 + 128 + 4 * 128 * (128 + 128) + 8 * 128 + 50 * 128 + 50
     assert d.n_parameters() == 145_074

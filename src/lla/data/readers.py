@@ -343,7 +343,7 @@ def read_lastfm_tagged(path, *, with_times=False):
       previous item.  Tagging the same artist again on a later date is a new event.
     * Order: by date (year, month, day; in practice month-level, the day is 1 in 98 % of the
       rows).  Events of one date are tied, and the file lists them by ascending artist id, an
-      artificial order a sequence model could learn (BENCHMARKS.md avoids such leaks); ties are
+      artificial order a sequence model could learn (docs/corpora.md avoids such leaks); ties are
       therefore put in a fixed pseudo-random order (``numpy.random.default_rng(0)`` permutation
       of the deduplicated events), the same on every run.
     """

@@ -40,7 +40,7 @@ def perplexity(log_probs):
 
 
 def is_event_corpus(corpus):
-    """User data (event logs): the protocol reports HR@10 and MRR too (BENCHMARKS.md)."""
+    """User data (event logs): the protocol reports HR@10 and MRR too (docs/corpora.md)."""
     from ..data.readers import EVENT_FORMATS
     return (getattr(corpus, "meta", None) or {}).get("options", {}).get("format") in EVENT_FORMATS
 

@@ -141,7 +141,8 @@ class WordLSTM(_LSTMBase):
     validation, refit : see the module docstring
     n_threads : torch threads (None: torch's default; :mod:`lla._threads`)
     device : "cpu", "cuda", ...
-    random_state : int, SeedSequence or None (same seed → same model on the CPU)
+    random_state : int, SeedSequence or None (same seed and same n_threads → same model on the
+        CPU)
     show_progress : progress bar per epoch (None: only on a terminal)
     """
 

@@ -19,10 +19,11 @@ The shared machinery (LDA start, SEM loop, checkpoints, early stopping, save/loa
 particle-filter scoring.
 
 Randomness: one ``random_state`` → a SeedSequence; iteration i of SEM uses streams derived from
-(seed, i), scoring and validation use their own streams.  Hence the same seed gives the same
-model on the CPU (and ``resume`` continues exactly where an uninterrupted run would be); CUDA
-draws from different generators and its kernels are not bit-reproducible, so runs on a GPU are
-reproducible only statistically.  The LDA initialisation reproduces for a fixed ``n_threads``.
+(seed, i), scoring and validation use their own streams.  Hence the same seed and the same
+``n_threads`` give the same model on the CPU (and ``resume`` continues exactly where an
+uninterrupted run would be); the LDA initialisation's shards, and the summation order of
+multi-threaded torch kernels, depend on ``n_threads``.  CUDA draws from different generators and
+its kernels are not bit-reproducible, so runs on a GPU are reproducible only statistically.
 """
 
 import numpy as np

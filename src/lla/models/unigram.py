@@ -1,4 +1,4 @@
-"""The unigram (frequency) model: the floor every model must beat (BENCHMARKS.md)."""
+"""The unigram (frequency) model: the floor every model must beat (docs/corpora.md)."""
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from ..params import Param
 class Unigram(Model):
     """p(w) = (c_w + smoothing) / (Σ c + V·smoothing), c_w = training-prefix counts.
 
-    ``smoothing=1`` is add-one (Laplace), the reference model of BENCHMARKS.md.
+    ``smoothing=1`` is add-one (Laplace), the reference model of docs/corpora.md.
     """
 
     model_name = "unigram"

@@ -16,7 +16,7 @@ LAYERS = [
     {"evaluation"},
     {"nn"},
     {"inference"},
-    {"base"},
+    {"base", "prediction"},
     {"models"},
     {"interpret", "distributed"},
     {"report", "compare"},

@@ -18,4 +18,5 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = ["__version__", "Corpus", "Vocabulary", "Model", "load_model",
            "Unigram", "LDA", "DDLDA", "TopicLLA", "IndependentLLA", "WordLLA", "CharLLA",
            "WordLSTM", "CharLSTM", "Autoencoder",
-           "LlaError", "InputError", "TrainingDiverged", "OutputError", "ParameterError", "NotFittedError"]
+           "LlaError", "InputError", "TrainingDiverged", "OutputError", "ParameterError",
+           "NotFittedError"]

@@ -143,6 +143,62 @@ class Model:
     def heldout_log_prob(self, corpus, *, n_particles=None):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def heldout_ranks(self, corpus, *, n_particles=None, exclude_history=False, **options):
+        """Rank (1 = first) of every held-out token among all V types under the model's
+        predictive p(· | w_<t) (ties count against the true token), documents in order: HR@k and
+        MRR for user data (:mod:`lla.evaluation.ranking`).  ``exclude_history``: items already
+        in the document before t leave the ranking (rating data).  The same predictive as
+        :meth:`predict_next` (:mod:`lla.prediction`).  ``options`` go to the model's
+        ``_predictive`` (e.g. LDA's ``fold_in``, word-LLA's ``max_rows``)."""
+        from .prediction import heldout_ranks
+        return heldout_ranks(self, corpus, n_particles=n_particles,
+                             exclude_history=exclude_history, **options)
+
+    def predict_next(self, histories, *, n_topics=3, n_items=10, n_words=5, n_particles=None,
+                     exclude_history=False):
+        """What comes next after each history, and why.
+
+        histories : a sequence of histories, each a sequence of items (vocabulary type strings,
+            or integer ids); unknown items are read as ``<unk>`` and listed in the result; an
+            empty history predicts from the start state
+        n_topics, n_items : how many next topics and items to return (most probable first)
+        n_words : top words shown for every topic mentioned
+        n_particles : S of the particle-filter models (None: the model's own)
+        exclude_history : never propose an item the history already has (rating data)
+
+        Returns a list of :class:`lla.prediction.Prediction` (next items and their
+        probabilities, next topics, and the explanation: the topic path the model read the
+        history as, or LDA's θ_d).  It is the predictive that :meth:`heldout_ranks` ranks with.
+        """
+        from .prediction import predict_next
+        return predict_next(self, histories, n_topics=n_topics, n_items=n_items,
+                            n_words=n_words, n_particles=n_particles,
+                            exclude_history=exclude_history)
+
+    def _predictive(self, corpus, consume, *, n_particles=None):  # pragma: no cover - interface
+        """Call ``consume(out, scores, is_log, topic_probs)`` for chunks of ``corpus``'s held-out
+        positions (see :mod:`lla.prediction`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not predict next items")
+
+    def _explain(self, corpus, *, n_particles=None):
+        """Per document of ``corpus``: how the model read its prefix (see
+        :mod:`lla.prediction`); None for models without topics."""
+        return [None] * len(corpus)
+
+    def _has_topics(self):
+        return False
+
+    def _vocabulary(self):
+        """The training vocabulary as a :class:`lla.data.Vocabulary`."""
+        from .data import Vocabulary
+        self._check_fitted()
+        if getattr(self, "vocab_types_", None) is None:
+            raise InputError(f"this {self.model_name} model was saved without its vocabulary "
+                             f"(lla < 0.2): it can score a corpus but not read raw histories")
+        if getattr(self, "_vocab_cache", None) is None:
+            self._vocab_cache = Vocabulary(list(self.vocab_types_))
+        return self._vocab_cache
+
     def log_likelihood(self, corpus, **kwargs):
         """Sum over held-out tokens of log p(w_t | w_<t), in nats."""
         return float(np.sum(self.heldout_log_prob(corpus, **kwargs)))
@@ -237,6 +293,9 @@ def _decode_types(array):
 class TopicWordMixin:
     """``top_words`` and ``topic_ids`` shared by every model with a topic-word matrix
     ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
+
+    def _has_topics(self):
+        return True
 
     def topic_ids(self):
         self._check_fitted()

@@ -70,14 +70,33 @@ def _exact_predictive(tiny, words, t):
                      for v in range(V)])
 
 
+def _filter_with_ranks(prior, log_phi_wk, words, lengths, score_from, **kwargs):
+    """log-probabilities and the ranks of the true words under the filter's predictive
+    (the ``on_predictive`` path that heldout_ranks and predict_next use)."""
+    from lla.evaluation import rank_of_true
+    from lla.inference.particle_filter import ranking_callback
+    words = np.asarray(words)
+    lengths, score_from = np.asarray(lengths), np.asarray(score_from)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    true = np.concatenate([words[a + f:a + n] for a, n, f in zip(starts, lengths, score_from)])
+    ranks = np.zeros(len(true), np.int64)
+
+    def consume(out, scores, is_log, topics):
+        ranks[out] = rank_of_true(scores, true[out])
+    lp = particle_filter_log_prob(prior, log_phi_wk, words, lengths, score_from,
+                                  on_predictive=ranking_callback(log_phi_wk, len(true), consume),
+                                  **kwargs)
+    return lp, ranks
+
+
 def test_ranks_agree_with_exact_predictive_ranking(tiny):
     from lla.evaluation import rank_of_true
     score_from = 3
     exact_probs = np.array([_exact_predictive(tiny, WORDS, t) for t in range(score_from, 7)])
     exact_ranks = rank_of_true(exact_probs, WORDS[score_from:])
-    lp, ranks = particle_filter_log_prob(
+    lp, ranks = _filter_with_ranks(
         tiny.dynamics.stepper(), tiny.log_phi_t, WORDS, [7], [score_from], n_particles=20000,
-        generator=torch.Generator().manual_seed(3), return_ranks=True)
+        generator=torch.Generator().manual_seed(3))
     assert ranks.dtype == np.int64 and ranks.shape == lp.shape == (4,)
     # where the true type's probability is clearly separated from every other type's, the
     # particle approximation must rank it exactly like the exact predictive
@@ -121,9 +140,9 @@ def test_ranks_use_the_scored_predictive_when_dynamics_ignore_topics():
     theta = np.array([0.6, 0.3, 0.1])
     phi = rng.dirichlet(np.full(9, 0.3), size=3)
     words = rng.integers(0, 9, 12)
-    lp, ranks = particle_filter_log_prob(
+    lp, ranks = _filter_with_ranks(
         FixedPrior(theta), torch.as_tensor(np.log(phi.T), dtype=torch.float32), words, [6, 6],
-        [2, 4], n_particles=5, generator=torch.Generator().manual_seed(0), return_ranks=True)
+        [2, 4], n_particles=5, generator=torch.Generator().manual_seed(0))
     probs = theta @ phi
     scored = np.r_[words[2:6], words[10:12]]
     assert np.array_equal(ranks, rank_of_true(np.tile(probs, (6, 1)), scored))

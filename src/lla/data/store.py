@@ -217,6 +217,20 @@ class Corpus:
             return np.zeros(0, dtype=bool)
         return self._block_prefix_mask(0, len(self))
 
+    def with_prefix_lengths(self, prefix_lengths):
+        """The same documents with an explicit training prefix per document (int (D,), each in
+        [0, N_d]): the positions after it are the held-out ones.  In memory; used to score or
+        predict at chosen positions (e.g. the next item after a history)."""
+        lengths = np.asarray(prefix_lengths, dtype=np.int64)
+        if lengths.shape != (len(self),) or (lengths < 0).any() or \
+                (lengths > self.doc_lengths).any():
+            raise InputError(f"prefix lengths must be {len(self)} integers in [0, N_d]")
+        copy = Corpus(self.tokens, self.offsets, self.vocab, split_fraction=self.split_fraction,
+                      meta=self.meta, doc_ids=self.doc_ids, path=self.path,
+                      protocol=self.protocol, item_names=self.item_names)
+        copy._prefix_lengths = lengths
+        return copy
+
     def prefix_arrays(self):
         """The training prefixes as flat arrays: (words int32 (N,), doc_ptr int64 (D+1,),
         prefix_lengths int64 (D,)); document d's prefix is ``words[doc_ptr[d]:doc_ptr[d+1]]``."""

@@ -13,7 +13,8 @@ MRR, averaged over targets) reduce to, for a target of rank r:
     NDCG@k = [r <= k] / log2(r + 1)        (the ideal DCG of one relevant item is 1)
     MRR@k  = [r <= k] / r
 
-:func:`mean_reciprocal_rank` is the untruncated MRR (mean 1/r) of the 60/40 tables (docs/corpora.md).
+:func:`mean_reciprocal_rank` is the untruncated MRR (mean 1/r) of the 60/40 tables
+(docs/corpora.md).
 
 Every model that supports ranking implements ``heldout_ranks(corpus) -> int64 array``: one rank
 per held-out token, computed with :func:`rank_of_true`.

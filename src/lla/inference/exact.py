@@ -1,14 +1,14 @@
 """Exact held-out scoring for the LLA variants whose θ_t depends on the observed words only
 (word-/char-LLA, DESIGN §3): p(w_t | w_<t) = Σ_k θ_{t,k} φ_{k,w_t}, read off one fused pass
-(:func:`lla.inference.fused.fused_log_theta`) over whole documents (prefix and suffix), and the
-rank of every held-out token under the full predictive θ_t φ over V.  No particles.
+(:func:`lla.inference.fused.fused_log_theta`) over whole documents (prefix and suffix), the
+full predictive θ_t φ over V at every held-out position (next-item ranks and predictions), and
+the topic every token is read as.  No particles.
 """
 
 import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ..evaluation.ranking import rank_of_true
 from .fused import fused_log_theta
 
 
@@ -72,11 +72,12 @@ def exact_log_prob(dynamics, topic_word, tokens, lengths, prefix_lengths, *, n_s
 
 @one_cpu_thread
 @torch.no_grad()
-def exact_ranks(dynamics, topic_word, tokens, lengths, prefix_lengths, *, max_rows=None,
-                n_slots=None):
-    """Rank (1 = best) of every suffix token under the full predictive p(v | w_<t) = Σ_k θ_{t,k}
-    φ_{k,v} over all V types (:func:`lla.evaluation.rank_of_true`), documents in order.  Runs
-    on one CPU thread.
+def exact_predictive(dynamics, topic_word, tokens, lengths, prefix_lengths, consume, *,
+                     max_rows=None, n_slots=None):
+    """The full predictive p(v | w_<t) = Σ_k θ_{t,k} φ_{k,v} over all V types at every suffix
+    position, handed to ``consume(out, scores, is_log=False, theta)`` (:mod:`lla.prediction`:
+    ranks, predictions) in chunks: ``out`` int64 (m,) indices in suffix order, ``scores``
+    float32 (m, V), ``theta`` float32 (m, K).  Runs on one CPU thread.
 
     The (rows, V) score matrix is built for at most ``max_rows`` suffix positions at a time
     (default: about 2²⁴ / V, i.e. ≤ 64 MiB of float32).
@@ -87,9 +88,6 @@ def exact_ranks(dynamics, topic_word, tokens, lengths, prefix_lengths, *, max_ro
     V = phi.shape[1]
     rows = int(max_rows or max(1, (1 << 24) // V))
     slot = torch.as_tensor(suffix_positions(lengths, prefix_lengths), device=device)
-    n_out = int((slot >= 0).sum())
-    tok = torch.as_tensor(tokens, device=device)
-    out = np.zeros(n_out, dtype=np.int64)
     for index, log_theta in fused_log_theta(dynamics, tokens, lengths, n_slots=n_slots):
         pos = index.clamp(min=0).reshape(-1)
         s = torch.where(index.reshape(-1) >= 0, slot[pos], -1)
@@ -97,9 +95,26 @@ def exact_ranks(dynamics, topic_word, tokens, lengths, prefix_lengths, *, max_ro
         if not bool(keep.any()):
             continue
         theta = torch.exp(log_theta.reshape(-1, log_theta.shape[-1])[keep])  # (M, K)
-        true = tok[pos[keep]]
         where = s[keep].cpu().numpy()
         for a in range(0, theta.shape[0], rows):
             scores = (theta[a:a + rows] @ phi).cpu().numpy()                 # (m, V)
-            out[where[a:a + rows]] = rank_of_true(scores, true[a:a + rows].cpu().numpy())
-    return out
+            consume(where[a:a + rows], scores, False, theta[a:a + rows].cpu().numpy())
+
+
+@one_cpu_thread
+@torch.no_grad()
+def exact_paths(dynamics, topic_word, tokens, lengths, *, n_slots=None):
+    """argmax_k θ_{t,k} φ_{k,w_t} of every token: int64 (N,), the topic each token is read as
+    (the explanation of a history for word-/char-LLA).  Runs on one CPU thread."""
+    device = dynamics.device
+    tokens = np.asarray(tokens, dtype=np.int64)
+    log_phi = torch.as_tensor(np.log(np.asarray(topic_word, dtype=np.float64).T),
+                              device=device)                           # (V, K)
+    tok = torch.as_tensor(tokens, device=device)
+    path = np.full(len(tokens), -1, dtype=np.int64)
+    for index, log_theta in fused_log_theta(dynamics, tokens, lengths, n_slots=n_slots):
+        keep = (index >= 0).reshape(-1)
+        pos = index.reshape(-1)[keep]
+        joint = log_theta.reshape(-1, log_theta.shape[-1])[keep].double() + log_phi[tok[pos]]
+        path[pos.cpu().numpy()] = joint.argmax(dim=1).cpu().numpy()
+    return path

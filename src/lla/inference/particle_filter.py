@@ -35,7 +35,7 @@ DEFAULT_PARTICLES = 16
 @torch.no_grad()
 def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
                              n_particles=DEFAULT_PARTICLES, generator, n_slots=64, progress=None,
-                             return_doc_topic=False, return_ranks=False):
+                             return_doc_topic=False, on_predictive=None, on_filtered=None):
     """log p̂(w_t | w_<t) for every position t ≥ score_from[d] of every document.  Runs on one
     CPU thread (:func:`lla._threads.one_cpu_thread`).
 
@@ -54,16 +54,19 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
     progress : optional tqdm-like object, ``update(n)`` with tokens done
     return_doc_topic : also return float64 (n_docs, K): Σ over positions t < score_from[d] of
         the filtered posterior p(z_t = k | w_≤t), i.e. the expected topic counts of the prefix
-    return_ranks : also return int64 ranks, aligned with the log-probabilities: the rank of the
-        true w_t among all V types under the same predictive p̂(v | w_<t) = θ̄_t · φ_v with
-        θ̄_t = Σ_s W_s θ^s_t (1 = first; ties count against the true type, as in
-        :func:`lla.evaluation.rank_of_true`).  Costs a (slots, K) × (K, V) product per step.
+    on_predictive : optional callback(out, theta_bar) at every step: ``out`` int64 (slots,) the
+        output index of each slot's position (``n_out`` = not scored: prefix or idle),
+        ``theta_bar`` float (slots, K) the filter's predictive topic distribution θ̄_t = Σ_s W_s
+        θ^s_t, so that p̂(v | w_<t) = θ̄_t · φ_v (next-item ranks and predictions,
+        :mod:`lla.prediction`)
+    on_filtered : optional callback(token, posterior) at every step: ``token`` int64 (slots,) the
+        index into ``tokens`` of each slot's token (-1 idle), ``posterior`` float (slots, K) the
+        filtered p(z_t = k | w_≤t) = Σ_s W_s π^s_t (the explanation of a history)
 
     Returns
     -------
     float64 numpy array (Σ_d N_d − score_from[d],): natural-log predictive probabilities,
-    documents in order, positions in order; then the doc-topic array and / or the ranks if
-    asked (in that order).
+    documents in order, positions in order; then the doc-topic array if asked.
     """
     device = prior.device
     S = int(n_particles)
@@ -78,16 +81,12 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
     n_out = int(out_offsets[-1])
     K = prior.n_topics
     doc_topic = torch.zeros(n_docs + 1, K, dtype=torch.float64, device=device)
-    ranks = torch.zeros(n_out + 1, dtype=torch.int64, device=device)
 
     def results(out_array):
-        extra = ([doc_topic[:n_docs].cpu().numpy()] if return_doc_topic else []) + \
-                ([ranks[:n_out].cpu().numpy()] if return_ranks else [])
-        return (out_array, *extra) if extra else out_array
+        return (out_array, doc_topic[:n_docs].cpu().numpy()) if return_doc_topic else out_array
 
     if int(lengths.sum()) == 0:
         return results(np.zeros(n_out))
-    phi_kv = torch.exp(log_phi_wk).T.contiguous() if return_ranks else None  # φ (K, V)
 
     sched = pack(lengths, n_slots)
     B = sched.n_slots
@@ -112,17 +111,18 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
         log_theta, lp, log_ps = particles.weigh(log_phi_wk[words])
         log_pred = torch.logsumexp(particles.log_w + log_ps, dim=1)      # (B,)
         out[out_idx[s]] = log_pred.to(torch.float64)
-        if return_ranks:
+        if on_predictive is not None:
             theta_bar = (torch.exp(particles.log_w)[:, :, None] * torch.exp(log_theta)).sum(dim=1)
-            scores = theta_bar @ phi_kv                                      # (B, V)
-            target = scores.gather(1, words[:, None])
-            ranks[out_idx[s]] = 1 + (scores > target).sum(dim=1)
+            on_predictive(out_idx[s], theta_bar)
         _, probs = particles.propagate(lp)
         particles.log_w = particles.log_w + log_ps - log_pred[:, None]
         w = torch.exp(particles.log_w)
-        if return_doc_topic:
+        if return_doc_topic or on_filtered is not None:
             post = (w[:, :, None] * probs.view(B, S, K)).sum(dim=1)
-            doc_topic.index_add_(0, prefix_doc_t[s], post.to(torch.float64))
+            if return_doc_topic:
+                doc_topic.index_add_(0, prefix_doc_t[s], post.to(torch.float64))
+            if on_filtered is not None:
+                on_filtered(index[s], post)
         particles.resample(w, torch.cumsum(w, dim=1))
         counter.step(s)
     return results(out[:n_out].cpu().numpy())
@@ -151,3 +151,31 @@ def enumerated_log_prob(theta_fn, topic_word, words, score_from=0):
         paths, probs = new_paths, np.array(new_probs)
         log_marg.append(math.log(probs.sum()))
     return np.diff(np.array(log_marg))[score_from:]
+
+
+def ranking_callback(log_phi_wk, n_out, consume):
+    """An ``on_predictive`` for :func:`particle_filter_log_prob` that hands every scored slot's
+    next-item predictive p̂(v | w_<t) = θ̄_t · φ_v (float (M, V)) and θ̄_t to ``consume(out,
+    scores, is_log=False, topic_probs)`` (:mod:`lla.prediction`).  The (slots, K) × (K, V)
+    product is made for all slots of the step, scored or not, as the filter always did."""
+    phi_kv = torch.exp(log_phi_wk).T.contiguous()                     # φ (K, V)
+
+    def on_predictive(out, theta_bar):
+        keep = out < n_out
+        if bool(keep.any()):
+            scores = theta_bar @ phi_kv                                   # (slots, V)
+            consume(out[keep].cpu().numpy(), scores[keep].cpu().numpy(), False,
+                    theta_bar[keep].cpu().numpy())
+    return on_predictive
+
+
+def path_callback(n_tokens):
+    """An ``on_filtered`` that records argmax_k p(z_t = k | w_≤t) of every token: returns
+    (callback, path) with ``path`` int64 (n_tokens,) filled as the filter runs (the explanation
+    of a history: the topics the filter read it as)."""
+    path = np.full(n_tokens, -1, dtype=np.int64)
+
+    def on_filtered(token, posterior):
+        active = token >= 0
+        path[token[active].cpu().numpy()] = posterior[active].argmax(dim=1).cpu().numpy()
+    return on_filtered, path

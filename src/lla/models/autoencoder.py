@@ -24,7 +24,7 @@ from torch import nn
 
 from .. import params
 from .._progress import progress
-from ..evaluation import perplexity, rank_of_true
+from ..evaluation import perplexity
 from ..nn.autoencoder import BagOfWordsAutoencoder
 from ..nn.divergence import check_loss, check_parameters
 from ..nn.language_model import early_stopping, seed_streams, seeded
@@ -136,7 +136,7 @@ class Autoencoder(NeuralBaseline):
         validate = None
         if validate_on is not None:
             def validate():
-                return perplexity(_score(module, validate_on, int(self.batch_size))[0])
+                return perplexity(_score(module, validate_on, int(self.batch_size)))
         history, best = early_stopping(module, n_epochs, run_epoch, validate,
                                        patience=int(self.patience))
         for h in history:
@@ -148,12 +148,21 @@ class Autoencoder(NeuralBaseline):
         """log p(w_t | code of d's prefix) for every suffix token (document completion: the same
         distribution at every suffix position of d): float64 (n_suffix_tokens,)."""
         self._check_vocabulary(corpus)
-        return _score(self.module_, corpus, int(self.batch_size))[0]
+        return _score(self.module_, corpus, int(self.batch_size))
 
-    def heldout_ranks(self, corpus, *, n_particles=None):
-        """1-based rank of every suffix token under p(· | d's prefix): int64 (n_suffix_tokens,)."""
+    def _predictive(self, corpus, consume, *, n_particles=None):
+        """p(· | code of d's prefix) at every held-out position of d (log-probabilities)."""
         self._check_vocabulary(corpus)
-        return _score(self.module_, corpus, int(self.batch_size), ranks=True)[1]
+        _, doc_ptr = corpus.suffix_arrays()
+        batch = int(self.batch_size)
+        for b0 in range(0, len(corpus), batch):
+            docs = np.arange(b0, min(b0 + batch, len(corpus)))
+            log_p = _predict(self.module_, corpus, docs)                   # (B, V)
+            for row, d in enumerate(docs):
+                lo, hi = int(doc_ptr[d]), int(doc_ptr[d + 1])
+                if hi > lo:
+                    scores = np.broadcast_to(log_p[row], (hi - lo, log_p.shape[1]))
+                    consume(np.arange(lo, hi), scores, True, None)
 
     def log_word_probs(self, corpus):
         """log p(w | d) float32 (n_docs, V) from each document's prefix."""
@@ -174,19 +183,13 @@ def _predict(module, corpus, docs, batch_size=256):
     return np.concatenate(out) if out else np.zeros((0, module.n_types), np.float32)
 
 
-def _score(module, corpus, batch_size, ranks=False):
-    """(log_probs float64 (n_suffix,), ranks int64 (n_suffix,) or None), documents in order."""
-    lp_out, rank_out = [], []
+def _score(module, corpus, batch_size):
+    """log p(w_t | code of d's prefix) float64 (n_suffix,), documents in order."""
+    lp_out = []
     for b0 in range(0, len(corpus), batch_size):
         docs = np.arange(b0, min(b0 + batch_size, len(corpus)))
         log_p = _predict(module, corpus, docs)                             # (B, V)
         for row, d in enumerate(docs):
             w = np.asarray(corpus.suffix(int(d)), dtype=np.int64)
             lp_out.append(log_p[row, w].astype(np.float64))
-            if ranks:
-                rank_out.append(rank_of_true(np.broadcast_to(log_p[row], (len(w), len(log_p[row]))),
-                                             w))
-    log_probs = np.concatenate(lp_out) if lp_out else np.zeros(0)
-    rank_arr = (np.concatenate(rank_out).astype(np.int64) if rank_out else np.zeros(0, np.int64)) \
-        if ranks else None
-    return log_probs, rank_arr
+    return np.concatenate(lp_out) if lp_out else np.zeros(0)

@@ -23,7 +23,8 @@ from .._progress import progress
 from ..base import Model, TopicWordMixin
 from ..errors import InputError
 from ..inference.counts import topic_word
-from ..inference.particle_filter import DEFAULT_PARTICLES, particle_filter_log_prob
+from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
+                                         path_callback, ranking_callback)
 from ..inference.priors import DDPrior, decay_weights
 from .. import params
 from ..params import Param
@@ -111,31 +112,41 @@ class DDLDA(TopicWordMixin, Model):
         return DDPrior(self.n_topics, self.alpha,
                        decay_weights(self.kernel, int(self.width), float(self.decay)), device)
 
-    def _filter(self, corpus, n_particles, return_ranks=False):
-        self._check_fitted()
+    def _filter(self, corpus, n_particles, **callbacks):
         self._check_vocabulary(corpus)
         _, scoring_seed = self._seeds()
         generator = torch.Generator().manual_seed(int(scoring_seed.generate_state(1)[0]))
-        log_phi_wk = torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
         bar = progress(total=corpus.n_tokens, desc="ddLDA scoring", unit="tok",
                        enabled=self.show_progress)
         try:
             return particle_filter_log_prob(
-                self._prior(), log_phi_wk, np.asarray(corpus.tokens), corpus.doc_lengths,
-                corpus.prefix_lengths, n_particles=int(n_particles or self.n_particles),
-                generator=generator, progress=bar, return_ranks=return_ranks)
+                self._prior(), self._log_phi_wk(), np.asarray(corpus.tokens),
+                corpus.doc_lengths, corpus.prefix_lengths,
+                n_particles=int(n_particles or self.n_particles), generator=generator,
+                progress=bar, **callbacks)
         finally:
             bar.close()
+
+    def _log_phi_wk(self):
+        return torch.log(torch.as_tensor(self.topic_word_.T, dtype=torch.float32))
 
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p̂(w_t | w_<t) for every suffix token by the particle filter (S = ``n_particles``,
         None: the model's)."""
         return self._filter(corpus, n_particles)
 
-    def heldout_ranks(self, corpus, *, n_particles=None):
-        """Rank (1 = first) of every suffix token among all V types under the filter's
-        predictive (same run and stream as :meth:`heldout_log_prob`)."""
-        return self._filter(corpus, n_particles, return_ranks=True)[1]
+    def _predictive(self, corpus, consume, *, n_particles=None):
+        """The filter's predictive at every held-out position (same run and stream as
+        :meth:`heldout_log_prob`)."""
+        self._filter(corpus, n_particles, on_predictive=ranking_callback(
+            self._log_phi_wk(), corpus.n_suffix_tokens, consume))
+
+    def _explain(self, corpus, *, n_particles=None):
+        """The filtered topic path of every document's prefix."""
+        on_filtered, path = path_callback(corpus.n_tokens)
+        self._filter(corpus, n_particles, on_filtered=on_filtered)
+        return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
+                for d in range(len(corpus))]
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))

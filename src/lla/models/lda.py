@@ -307,22 +307,23 @@ class LDA(TopicWordMixin, Model):
                                       self._phi_word_major(), out)
 
     @numba_steps
-    def heldout_ranks(self, corpus, *, n_particles=None, fold_in=None):
-        """Rank (1 = first) of every suffix token among all V types under the same predictive
-        p(v | d) = Σ_k θ_dk φ_kv as :meth:`heldout_log_prob` (HR@10, MRR on user data)."""
+    def _predictive(self, corpus, consume, *, n_particles=None, fold_in=None):
+        """Document completion: every held-out position of d gets p(v | d) = Σ_k θ_dk φ_kv with
+        θ_d from d's prefix (the fitted θ for the training corpus, fold-in otherwise)."""
         theta = self._heldout_theta(corpus, fold_in)
-        words, doc_ptr = corpus.suffix_arrays()
+        _, doc_ptr = corpus.suffix_arrays()
         phi_wk = self._phi_word_major()
-        ranks = np.empty(len(words), dtype=np.int64)
         for d in range(len(doc_ptr) - 1):
-            lo, hi = doc_ptr[d], doc_ptr[d + 1]
+            lo, hi = int(doc_ptr[d]), int(doc_ptr[d + 1])
             if hi > lo:
-                scores = phi_wk @ theta[d]                       # (V,)
-                ordered = np.sort(scores)
-                # 1 + #{v : p(v) > p(true)}
-                ranks[lo:hi] = 1 + len(scores) - np.searchsorted(ordered, scores[words[lo:hi]],
-                                                                 side="right")
-        return ranks
+                scores = phi_wk @ theta[d]                                      # (V,)
+                consume(np.arange(lo, hi), np.broadcast_to(scores, (hi - lo, scores.size)),
+                        False, np.broadcast_to(theta[d], (hi - lo, theta.shape[1])))
+
+    @numba_steps
+    def _explain(self, corpus, *, n_particles=None):
+        """θ_d of every document's prefix (LDA reads a history as a mixture, not a path)."""
+        return list(self._heldout_theta(corpus, None))
 
     # -- interpretation -----------------------------------------------------------------------
     def n_parameters(self):

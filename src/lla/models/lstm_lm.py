@@ -110,17 +110,15 @@ class _LSTMBase(NeuralBaseline):
     # -- evaluation ---------------------------------------------------------------------------
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """Exact full-softmax log p(w_t | w_<t) (natural log) for every suffix token, the LM
-        run through the whole document: float64 (n_suffix_tokens,), documents in order."""
+        run through the whole document: float64 (n_suffix_tokens,), documents in order.
+        (``n_particles`` is ignored: scoring is exact.)"""
         self._check_vocabulary(corpus)
         return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size))[0]
 
-    def heldout_ranks(self, corpus, *, n_particles=None):
-        """1-based rank of every suffix token under the full predictive p(· | w_<t): int64.
-        (``n_particles`` is ignored: scoring is exact.)"""
+    def _predictive(self, corpus, consume, *, n_particles=None):
+        """The full softmax over V at every held-out position (log-probabilities)."""
         self._check_vocabulary(corpus)
-        return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size),
-                              ranks=True)[1]
-
+        heldout_scores(self.module_, corpus, batch_size=int(self.batch_size), consume=consume)
 
 
 class WordLSTM(_LSTMBase):

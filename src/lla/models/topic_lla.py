@@ -29,7 +29,8 @@ its kernels are not bit-reproducible, so runs on a GPU are reproducible only sta
 import numpy as np
 
 from .._progress import progress
-from ..inference.particle_filter import DEFAULT_PARTICLES, particle_filter_log_prob
+from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
+                                         path_callback, ranking_callback)
 from ..inference.schedule import auto_slots
 from ..inference.smoother import smoother_se_step_fn
 from .. import params
@@ -136,8 +137,10 @@ class TopicLLA(LLABase):
         return params
 
     # -- scoring ------------------------------------------------------------------------------
-    def _score(self, corpus, n_particles, stream_key, return_doc_topic=False,
-               return_ranks=False):
+    def _score(self, corpus, n_particles, stream_key, **callbacks):
+        """The particle filter through ``corpus``'s whole documents (DESIGN §3) with the model's
+        scoring stream ``stream_key``; ``callbacks``: ``return_doc_topic``, ``on_predictive``,
+        ``on_filtered`` of :func:`lla.inference.particle_filter.particle_filter_log_prob`."""
         lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
         S = int(n_particles or self.n_particles)
         slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
@@ -148,7 +151,7 @@ class TopicLLA(LLABase):
                 self.dynamics_.stepper(), self._log_phi_wk(), np.asarray(corpus.tokens),
                 lengths, np.asarray(corpus.prefix_lengths), n_particles=S,
                 generator=self._torch_generator(*stream_key), n_slots=slots, progress=bar,
-                return_doc_topic=return_doc_topic, return_ranks=return_ranks)
+                **callbacks)
         finally:
             bar.close()
 
@@ -157,17 +160,23 @@ class TopicLLA(LLABase):
         particle filter with ``n_particles`` (S; None: the model's ``n_particles``) particles
         through each whole document (DESIGN §3).  Deterministic: the filter uses the model's
         own scoring stream."""
-        self._check_fitted()
         self._check_vocabulary(corpus)
         return self._score(corpus, n_particles, (_SCORE,))
 
-    def heldout_ranks(self, corpus, *, n_particles=None):
-        """Rank (1 = first) of every suffix token among all V types under the particle filter's
-        predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v — the same filter run, with the same
-        stream, as :meth:`heldout_log_prob` (HR@10 and MRR on user data)."""
-        self._check_fitted()
+    def _predictive(self, corpus, consume, *, n_particles=None):
+        """The filter's predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v at every held-out position —
+        the same filter run, with the same stream, as :meth:`heldout_log_prob`."""
         self._check_vocabulary(corpus)
-        return self._score(corpus, n_particles, (_SCORE,), return_ranks=True)[1]
+        self._score(corpus, n_particles, (_SCORE,), on_predictive=ranking_callback(
+            self._log_phi_wk(), corpus.n_suffix_tokens, consume))
+
+    def _explain(self, corpus, *, n_particles=None):
+        """The filtered topic path of every document's prefix: argmax_k p(z_t = k | w_≤t)."""
+        self._check_vocabulary(corpus)
+        on_filtered, path = path_callback(corpus.n_tokens)
+        self._score(corpus, n_particles, (_SCORE,), on_filtered=on_filtered)
+        return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
+                for d in range(len(corpus))]
 
     def transform(self, corpus, *, n_particles=None):
         """Topic proportions of every document's prefix, (D, K) float64: the expected topic

@@ -41,12 +41,14 @@ class Unigram(Model):
         out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0)
 
-    def heldout_ranks(self, corpus, *, n_particles=None):
-        """Popularity ranking: the same order at every position."""
+    def _predictive(self, corpus, consume, *, n_particles=None):
+        """Popularity: the same distribution at every held-out position."""
         self._check_vocabulary(corpus)
-        rank_of_type = 1 + (self.word_prob_[None, :] > self.word_prob_[:, None]).sum(axis=1)
-        out = [rank_of_type[np.asarray(corpus.suffix(d))] for d in range(len(corpus))]
-        return np.concatenate(out) if out else np.zeros(0, np.int64)
+        n, V = corpus.n_suffix_tokens, self.word_prob_.size
+        rows = max(1, (1 << 22) // V)
+        for a in range(0, n, rows):
+            b = min(n, a + rows)
+            consume(np.arange(a, b), np.broadcast_to(self.word_prob_, (b - a, V)), False, None)
 
     def n_parameters(self):
         n = int(self.word_prob_.size)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..data.readers import read_type_names
 from ..errors import InputError, ParameterError
-from ..inference.exact import exact_log_prob, exact_ranks
+from ..inference.exact import exact_log_prob, exact_paths, exact_predictive
 from ..inference.fused import fused_se_step
 from ..nn.char_encoder import CharInputEncoder, build_char_table
 from ..nn.dynamics import WordEncoder
@@ -102,13 +102,21 @@ class WordLLA(LLABase):
         self._check_vocabulary(corpus)
         return self._exact(corpus)
 
-    def heldout_ranks(self, corpus, *, n_particles=None, max_rows=None):
-        """Rank of every suffix token under the full predictive θ_t φ over V (HR@10, MRR);
-        ``max_rows`` bounds the (rows, V) score matrix of one batch."""
-        self._check_fitted()
+    def _predictive(self, corpus, consume, *, n_particles=None, max_rows=None):
+        """The full predictive θ_t φ over V at every held-out position (exact); ``max_rows``
+        bounds the (rows, V) score matrix of one chunk."""
         self._check_vocabulary(corpus)
-        return exact_ranks(self.dynamics_, self.topic_word_, *self._corpus_arrays(corpus),
-                           max_rows=max_rows, n_slots=self.n_slots)
+        exact_predictive(self.dynamics_, self.topic_word_, *self._corpus_arrays(corpus),
+                         consume, max_rows=max_rows, n_slots=self.n_slots)
+
+    def _explain(self, corpus, *, n_particles=None):
+        """The topic each prefix token is read as: argmax_k θ_{t,k} φ_{k,w_t}."""
+        self._check_vocabulary(corpus)
+        tokens, lengths, _ = self._corpus_arrays(corpus)
+        path = exact_paths(self.dynamics_, self.topic_word_, tokens, lengths,
+                           n_slots=self.n_slots)
+        return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
+                for d in range(len(corpus))]
 
     def transform(self, corpus):
         """Topic proportions of every document's prefix, (D, K) float64: Σ_t p(z_t | w_≤t) over

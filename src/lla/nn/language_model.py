@@ -304,11 +304,15 @@ def early_stopping(model, n_epochs, run_epoch, validate=None, *, patience=2):
 
 # -- exact scoring ------------------------------------------------------------------------------
 @torch.no_grad()
-def heldout_scores(model, corpus, *, batch_size=32, chunk=256, ranks=False, max_rows=2048):
+def heldout_scores(model, corpus, *, batch_size=32, chunk=256, ranks=False, consume=None,
+                   max_rows=2048):
     """Exact full-softmax log p(w_t | w_<t) at every suffix position of ``corpus``.
 
     Each document runs through the LM whole (prefix + suffix, ``chunk`` steps at a time with the
-    state carried), so suffix tokens condition on everything before them.
+    state carried), so suffix tokens condition on everything before them.  ``consume``:
+    optional callback(out, log_probs (m, V) float32 numpy, True, None) with the whole predictive
+    of chunks of suffix positions (``out``: their indices in suffix order), for next-item ranks
+    and predictions (:mod:`lla.prediction`).
 
     Returns
     -------
@@ -344,7 +348,10 @@ def heldout_scores(model, corpus, *, batch_size=32, chunk=256, ranks=False, max_
                     lp = model.log_probs(h[part])                                   # (m, V)
                     out[dest[part]] = lp.gather(1, y[part, None])[:, 0].double().cpu().numpy()
                     if ranks:
-                        rank_out[dest[part]] = rank_of_true(lp.cpu().numpy(), y[part].cpu().numpy())
+                        rank_out[dest[part]] = rank_of_true(lp.cpu().numpy(),
+                                                            y[part].cpu().numpy())
+                    if consume is not None:
+                        consume(dest[part], lp.cpu().numpy(), True, None)
     finally:
         model.train(was_training)
     return out, rank_out

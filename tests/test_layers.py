@@ -13,12 +13,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lla"
 LAYERS = [
     {"errors", "_version", "_atomic", "_progress", "_threads", "_metadata", "_memory", "params"},
     {"data", "_kernels", "datasets"},
-    {"evaluation"},
+    {"evaluation", "interpret"},
     {"nn"},
     {"inference"},
-    {"base", "prediction"},
+    {"base", "prediction", "topics"},
     {"models"},
-    {"interpret", "distributed"},
+    {"distributed"},
     {"report", "compare"},
     {"cli", "__init__", "__main__"},
 ]

@@ -188,6 +188,15 @@ class Model:
     def _has_topics(self):
         return False
 
+    def _display_names(self):
+        """V labels for people: the item's name where the training corpus had one (e.g. a film
+        title), else its type string."""
+        names = getattr(self, "item_names_", None)
+        types = self.vocab_types_
+        if names is None:
+            return list(types)
+        return [n if n else t for n, t in zip(names, types)]
+
     def _vocabulary(self):
         """The training vocabulary as a :class:`lla.data.Vocabulary`."""
         from .data import Vocabulary
@@ -253,6 +262,7 @@ class Model:
         path = getattr(corpus, "path", None)
         self.corpus_path_ = None if path is None else str(Path(path).resolve())
         self.vocab_types_ = list(corpus.vocab.types)
+        self.item_names_ = getattr(corpus, "item_names", None)
 
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self):  # pragma: no cover - interface
@@ -269,6 +279,9 @@ class Model:
         metadata, arrays = self._get_state()
         if getattr(self, "vocab_types_", None) is not None and "vocab_utf8" not in arrays:
             arrays["vocab_utf8"] = _encode_types(self.vocab_types_)
+        if getattr(self, "item_names_", None) is not None:
+            arrays["item_names_json"] = np.frombuffer(
+                json.dumps(self.item_names_, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         doc = {"kind": "lla-model", "format_version": MODEL_FORMAT_VERSION,
                "lla_version": __version__, "model": self.model_name,
                "params": self.get_params(), "state": metadata,
@@ -288,29 +301,6 @@ def _encode_types(types):
 
 def _decode_types(array):
     return bytes(np.asarray(array, dtype=np.uint8)).decode("utf-8").split("\n")
-
-
-class TopicWordMixin:
-    """``top_words`` and ``topic_ids`` shared by every model with a topic-word matrix
-    ``topic_word_`` (φ, float (K, V)) and ``vocab_types_`` (list of V strings or None)."""
-
-    def _has_topics(self):
-        return True
-
-    def topic_ids(self):
-        self._check_fitted()
-        return range(self.topic_word_.shape[0])
-
-    def top_words(self, k, n=10):
-        """The ``n`` most probable word types of topic ``k`` (strings), most probable first."""
-        self._check_fitted()
-        K = self.topic_word_.shape[0]
-        if not 0 <= int(k) < K:
-            raise ParameterError(f"topic {k} out of range [0, {K})")
-        row = self.topic_word_[int(k)]
-        idx = np.argsort(-row, kind="stable")[:max(0, min(int(n), row.size))]
-        types = getattr(self, "vocab_types_", None)
-        return [types[i] if types is not None else f"w{i}" for i in idx]
 
 
 def load_model(path):
@@ -343,6 +333,12 @@ def load_model(path):
         raise
     if getattr(model, "vocab_types_", None) is None and "vocab_utf8" in arrays:
         model.vocab_types_ = _decode_types(arrays["vocab_utf8"])
+    model.item_names_ = None
+    if "item_names_json" in arrays:
+        names = json.loads(bytes(np.asarray(arrays["item_names_json"], np.uint8)).decode("utf-8"))
+        if not isinstance(names, list) or len(names) != len(model.vocab_types_ or []):
+            raise InputError("item names that do not match the vocabulary", path)
+        model.item_names_ = names
     if getattr(model, "corpus_path_", None) is None:
         model.corpus_path_ = corpus_path
     return model

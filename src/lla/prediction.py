@@ -41,6 +41,7 @@ class Prediction:
     topic_words : {topic: [top words]} of the topics in ``topics`` and ``path``
     path : the topic the model assigned to each history item (None for LDA and models without
         topics)
+    names : {type: name} of the items shown that have a name (e.g. film titles)
     history_topics : [(topic, share)] of the whole history (LDA: θ_d; the others: the path's
         topic frequencies), None without topics
     """
@@ -52,11 +53,17 @@ class Prediction:
     topic_words: dict = field(default_factory=dict)
     path: list = None
     history_topics: list = None
+    names: dict = field(default_factory=dict)
+
+    def label(self, item):
+        """An item's name if it has one, else its type string."""
+        return self.names.get(item, item)
 
     def as_dict(self):
         """JSON-able form (``lla predict --format json``)."""
         return {"history": self.history, "unknown": self.unknown,
-                "items": [{"item": i, "probability": p} for i, p in self.items],
+                "items": [{"item": i, "name": self.label(i), "probability": p}
+                          for i, p in self.items],
                 "topics": None if self.topics is None else
                 [{"topic": k, "probability": p, "words": self.topic_words.get(k, [])}
                  for k, p in self.topics],
@@ -112,6 +119,7 @@ def predict_next(model, histories, *, n_topics=3, n_items=10, n_words=5, n_parti
         return []
     corpus = history_corpus(ids, vocab)
     B, V = len(ids), len(vocab)
+    names = model._display_names()
     top_items = [None] * B
     topic_probs = [None] * B
 
@@ -137,6 +145,8 @@ def predict_next(model, histories, *, n_topics=3, n_items=10, n_words=5, n_parti
     for b in range(B):
         p = Prediction(history=[vocab.types[i] for i in ids[b]], unknown=unknown[b],
                        items=top_items[b])
+        shown = [vocab.index[t] for t, _ in p.items] + list(ids[b])
+        p.names = {vocab.types[i]: names[i] for i in shown if names[i] != vocab.types[i]}
         if topic_probs[b] is not None:
             theta = topic_probs[b] / topic_probs[b].sum()
             order = np.argsort(-theta, kind="stable")[:int(n_topics)]
@@ -159,9 +169,20 @@ def predict_next(model, histories, *, n_topics=3, n_items=10, n_words=5, n_parti
         if n_words and (p.topics or p.path):
             shown = {k for k, _ in (p.topics or [])} | set(p.path or []) | \
                 {k for k, _ in (p.history_topics or [])}
-            p.topic_words = {k: model.top_words(k, n_words) for k in sorted(shown)}
+            words = words_of_topics(model, n_words)
+            p.topic_words = {k: words[k] for k in sorted(shown)}
         predictions.append(p)
     return predictions
+
+
+def words_of_topics(model, n_words):
+    """The λ-relevance words (with item names) of every topic, computed once per model."""
+    cache = getattr(model, "_words_cache", None)
+    if cache is None or cache[0] != n_words:
+        from .interpret.relevance import DEFAULT_LAMBDA
+        cache = (n_words, model.topic_words(n_words, lam=DEFAULT_LAMBDA).labels)
+        model._words_cache = cache
+    return cache[1]
 
 
 def heldout_ranks(model, corpus, *, n_particles=None, exclude_history=False, **options):

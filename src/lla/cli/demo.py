@@ -35,6 +35,7 @@ def add_parser(subparsers):
 def run(args):
     from ..data.build import preset, preset_inputs, prepare
     from ..evaluation import evaluate
+    from ..interpret import DEFAULT_LAMBDA
     from ..models import LDA, TopicLLA, Unigram
 
     with tempfile.TemporaryDirectory(prefix="lla-demo-") as tmp:
@@ -82,9 +83,11 @@ def run(args):
         print(f"(topic-LLA scored by a particle filter with S = {args.particles})")
         for key in ("lda", "topic-lla"):
             model = fitted[key]
-            print(f"\ntop words of {key}:")
+            words = model.topic_words(8, lam=DEFAULT_LAMBDA).labels
+            print(f"\ntopics of {key} (words by λ-relevance, λ = {DEFAULT_LAMBDA}; "
+                  f"`lla topics --lambda 1` ranks by probability):")
             for k in range(min(args.show_topics, args.topics)):
-                print(f"  {k:>3}  {' '.join(model.top_words(k, 8))}")
+                print(f"  {k:>3}  {' · '.join(words[k])}")
         if args.out:
             print(f"\ncorpus and models saved in {root}")
     return 0

@@ -14,7 +14,8 @@ from .._version import __version__
 from ..errors import LlaError
 
 # sub-command name -> module in lla.cli
-COMMANDS = ("prepare", "info", "train", "evaluate", "topics", "compare", "demo")
+COMMANDS = ("prepare", "info", "train", "evaluate", "topics", "predict", "report", "compare",
+            "demo")
 
 
 def build_parser():

@@ -30,7 +30,8 @@ import torch
 from .._progress import progress
 from .._atomic import check_writable
 from .._threads import torch_threads
-from ..base import Model, TopicWordMixin, load_model
+from ..base import Model, load_model
+from ..topics import TopicWordMixin
 from ..errors import InputError, ParameterError, TrainingDiverged
 from ..evaluation.perplexity import perplexity
 from ..inference.counts import log_phi_wk, topic_counts, topic_word
@@ -406,7 +407,7 @@ class LLABase(TopicWordMixin, Model):
         if saved.fingerprint_ != fingerprint:
             raise InputError("cannot resume: the checkpoint was trained on another corpus",
                              self.checkpoint_dir)
-        for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_",
+        for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_", "item_names_",
                      "prefix_lengths_", "history_", "n_iter_done_", "z_", "n_wk_",
                      "topic_word_", "_best", *self._variant_attributes):
             setattr(self, name, getattr(saved, name))

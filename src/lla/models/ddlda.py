@@ -20,7 +20,8 @@ from .._kernels.ddlda import ddlda_sweep
 from .._kernels.rng import seeds_from
 from .._memory import array_bytes, check_allocation
 from .._progress import progress
-from ..base import Model, TopicWordMixin
+from ..base import Model
+from ..topics import TopicWordMixin
 from ..errors import InputError
 from ..inference.counts import topic_word
 from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
@@ -83,7 +84,7 @@ class DDLDA(TopicWordMixin, Model):
         self._record_corpus(corpus)
         if corpus.n_prefix_tokens == 0:
             raise InputError("the corpus has no training tokens")
-        words, doc_ptr, _ = corpus.prefix_arrays()
+        words, doc_ptr, self.prefix_lengths_ = corpus.prefix_arrays()
         K, V = int(self.n_topics), len(corpus.vocab)
         check_allocation(array_bytes(((V, K), np.int32), ((K, V), np.float64)),
                          f"n_topics={K}: ddLDA's counts n_wk and φ")
@@ -156,12 +157,18 @@ class DDLDA(TopicWordMixin, Model):
         return f"{self.n_iter} sweeps"
 
     def _get_state(self):
-        vocab = "\n".join(self.vocab_types_).encode("utf-8")
-        return {}, {"n_wk": self.n_wk_, "z": self.z_,
-                    "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
+        return {}, {"n_wk": self.n_wk_, "z": self.z_, "prefix_lengths": self.prefix_lengths_}
 
     def _set_state(self, metadata, arrays):
-        self.n_wk_ = arrays["n_wk"]
-        self.z_ = arrays["z"]
-        self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
+        try:
+            self.n_wk_ = np.asarray(arrays["n_wk"], dtype=np.int32)
+            self.z_ = np.asarray(arrays["z"], dtype=np.int32)
+            self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
+        except (KeyError, TypeError, ValueError) as e:
+            raise InputError(f"saved ddLDA model is incomplete or corrupt ({e})") from None
+        # files of lla 0.1 lack the prefix lengths (then no empirical transitions)
+        self.prefix_lengths_ = np.asarray(arrays["prefix_lengths"], dtype=np.int64) \
+            if "prefix_lengths" in arrays else None
+        if self.n_wk_.shape != (len(self.vocab_types_), int(self.n_topics)):
+            raise InputError("saved ddLDA model has inconsistent array shapes")
         self._finish()

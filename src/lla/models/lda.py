@@ -15,7 +15,8 @@ import numpy as np
 from .._memory import array_bytes, check_allocation
 from .._progress import progress
 from .._threads import numba_steps, numba_thread_count
-from ..base import Model, TopicWordMixin
+from ..base import Model
+from ..topics import TopicWordMixin
 from ..errors import InputError, NotFittedError, ParameterError
 from ..inference.counts import topic_word
 from .. import params

@@ -107,6 +107,7 @@ class TopicLLA(LLABase):
 
     model_name = "topic-lla"
     _parameters = TOPIC_LLA_PARAMETERS
+    transition_kinds = ("empirical", "lstm")
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
                  beta=0.01, n_iter=10, init_lda_iter=200, init_lstm_epochs=10,
@@ -190,6 +191,22 @@ class TopicLLA(LLABase):
         return np.where(totals > 0, doc_topic / np.maximum(totals, 1e-300), 1.0 / K)
 
     # -- interpretation ----------------------------------------------------------------------
+    def transition_matrix(self, kind="empirical"):
+        """P(z_{t+1} = j | z_t = i), float (K, K): ``"empirical"`` from the sampled topics of the
+        training prefixes (see :class:`lla.topics.TopicWordMixin`), or ``"lstm"``: the LSTM's own
+        one-step response — θ after reading x_0 and then topic i, i.e. what the network
+        predicts after a document's first topic, whatever the words."""
+        if kind != "lstm":
+            return super().transition_matrix(kind)
+        self._check_fitted()
+        import torch
+        K = int(self.n_topics)
+        stepper = self.dynamics_.stepper()
+        with torch.no_grad():
+            state = stepper.advance(stepper.initial_state(K),
+                                    torch.arange(K, device=self.dynamics_.device))
+            return torch.exp(stepper.log_theta(state)).double().cpu().numpy()
+
     def topic_embedding(self):
         """The K×E input table (DESIGN §5), float32 numpy."""
         self._check_fitted()

@@ -162,14 +162,14 @@ class LDA(TopicWordMixin, Model):
         # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
         word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
         shard_ptr = _shards(doc_ptr, T)
+        visit = gibbs.visit_order(words, doc_ptr)  # within a document, grouped by word type
 
         z = np.random.default_rng(ss_init).integers(0, K, size=N, dtype=np.int32)
         n_dk = np.zeros((D, K), dtype=np.int32)
         n_wk = np.zeros((V, K), dtype=np.int32)
         n_k = np.zeros(K, dtype=np.int32)
         gibbs.count_topics(words, z, doc_ptr, n_dk, n_wk, n_k)
-        n_wk_loc = np.repeat(n_wk[None], T, axis=0)
-        n_k_loc = np.repeat(n_k[None], T, axis=0)
+        n_wk_loc, n_k_loc = gibbs.shard_counts(n_wk, n_k, T, sampler)
         z_scratch = np.empty((T if sampler == 0 else 1, N), dtype=np.int32)
         rng_state = seeds_from(ss_sampler, T)
 
@@ -191,7 +191,7 @@ class LDA(TopicWordMixin, Model):
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
-                gibbs.lda_sweep(words, doc_ptr, shard_ptr, z, z_scratch, n_dk, n_wk, n_k,
+                gibbs.lda_sweep(words, doc_ptr, shard_ptr, visit, z, z_scratch, n_dk, n_wk, n_k,
                                 n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta,
                                 int(self.mh_steps), sampler, rng_state)
                 seconds = time.perf_counter() - start

@@ -100,6 +100,26 @@ def test_kernel_and_twin_same_assignments_and_counts_stay_consistent(sampler, T,
     assert changed
 
 
+@pytest.mark.parametrize("sampler", [0, 1], ids=["mh", "exact"])
+def test_result_depends_on_the_shards_not_on_the_os_threads(sampler):
+    import numba
+    words, doc_ptr, V = _corpus(5, D=12)
+    one = _state(words, doc_ptr, V, 37, 3, sampler)
+    two = _copy(one)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        for _ in range(3):
+            gibbs.lda_sweep(*one)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        for _ in range(3):
+            gibbs.lda_sweep(*two)
+    finally:
+        numba.set_num_threads(old)
+    for pos in (Z, N_DK, N_WK, N_K, RNG):
+        np.testing.assert_array_equal(one[pos], two[pos])
+
+
 def test_shards_see_only_sweep_start_counts_of_other_shards():
     # two identical documents in two shards with the same RNG state must make the same moves
     words = np.array([0, 1, 2, 3, 0, 1, 2, 3], np.int32)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ALPHA = 0.1
 #: K at or below which ``sampler="auto"`` uses the exact dense sampler (measured, docs/lda.md)
-AUTO_EXACT_MAX_K = 200
+AUTO_EXACT_MAX_K = 1000
 
 
 class LDA(TopicWordMixin, Model):
@@ -37,9 +37,9 @@ class LDA(TopicWordMixin, Model):
     n_iter : int ≥ 1.  Gibbs sweeps over all training tokens.
     n_average : int ≥ 0.  θ and φ are averaged over the last ``n_average`` sweeps (0: last
         sweep only).  ``n_wk_``, ``n_dk_`` and ``z_`` are always the last sweep's state.
-    sampler : "auto", "exact" or "mh".  "exact": dense collapsed Gibbs, O(K) per token;
+    sampler : "auto", "exact" or "mh".  "exact": dense collapsed Gibbs (float32), O(K) per token;
         "mh": Metropolis–Hastings with O(1) word/document proposals (LightLDA/WarpLDA);
-        "auto": exact for K ≤ 200, else mh.
+        "auto": exact for K ≤ 1000, else mh.
     mh_steps : int ≥ 1.  Word+document proposal pairs per token for ``sampler="mh"``.
     n_threads : int ≥ 1 or None (all numba threads).  Number of AD-LDA document shards, each
         sampled by one thread against the sweep-start counts; the counts are merged after every

@@ -40,6 +40,11 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+def brief(row):
+    """A result row without its per-sweep times, for the log."""
+    return {k: v for k, v in row.items() if k != "sweep_seconds"}
+
+
 # -- scoring under lla's protocol --------------------------------------------------------------
 def heldout_perplexity(corpus, theta, phi):
     """theta (D, K) from the prefixes, phi (K, V); score every suffix token."""
@@ -117,6 +122,7 @@ class TomotopyRun:
         theta, phi = tomotopy_state(self.model, self.corpus)
         out = {"tokens_per_second": sweep_rate(self.seconds, self.corpus.n_prefix_tokens, stat),
                "wall_seconds": sum(self.seconds), "sweeps": self.done,
+               "sweep_seconds": list(self.seconds),
                "perplexity": heldout_perplexity(self.corpus, theta, phi),
                "perplexity_averaged": None}
         if self.n_sum:
@@ -149,7 +155,7 @@ def run_pair(corpus, K, sweeps, threads, sampler, peer=True, n_average=0, stat="
     model.fit(corpus, callback=callback)
     theta, phi = theta_phi_from_counts(model.n_dk_, model.n_wk_, corpus.prefix_lengths)
     mine = {"tokens_per_second": sweep_rate(seconds, corpus.n_prefix_tokens, stat),
-            "wall_seconds": sum(seconds), "sweeps": len(seconds),
+            "wall_seconds": sum(seconds), "sweeps": len(seconds), "sweep_seconds": seconds,
             "sampler_used": sampler_name(model),
             "perplexity": heldout_perplexity(corpus, theta, phi),
             "perplexity_averaged": (model.perplexity(corpus) if n_average else None)}
@@ -253,17 +259,17 @@ def main(argv=None):
                 mine, tomo = run_pair(corpus, K, args.sweeps, T, sampler, peer=peer,
                                       stat=args.stat)
                 rows.append({"library": f"lla ({sampler})", "K": K, "threads": T, **mine})
-                log("   ", rows[-1])
+                log("   ", brief(rows[-1]))
                 if tomo is not None:
                     rows.append({"library": "tomotopy", "K": K, "threads": T,
                                  "paired_with": f"lla ({sampler})", **tomo})
-                    log("   ", rows[-1])
+                    log("   ", brief(rows[-1]))
         if "lda" in args.peers:
             sweeps = args.sweeps if K <= 200 else min(args.sweeps, args.lda_package_max_sweeps)
             log(f"lda package K={K} sweeps={sweeps} ...")
             r = run_lda_package(corpus, K, sweeps)
             rows.append({"library": "lda package", "K": K, "threads": 1, **r})
-            log("   ", rows[-1])
+            log("   ", brief(rows[-1]))
     if args.quality_sweeps:
         K, n = args.topics[0], args.quality_sweeps
         log(f"quality: lla K={K} sampler={args.samplers[0]}, {n} sweeps"
@@ -271,10 +277,10 @@ def main(argv=None):
         mine, tomo = run_pair(corpus, K, n, 1, args.samplers[0], peer=peer, n_average=20,
                               stat=args.stat)
         results["quality"].append({"library": f"lla ({args.samplers[0]})", "K": K, **mine})
-        log("   ", results["quality"][-1])
+        log("   ", brief(results["quality"][-1]))
         if tomo is not None:
             results["quality"].append({"library": "tomotopy", "K": K, **tomo})
-            log("   ", results["quality"][-1])
+            log("   ", brief(results["quality"][-1]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -31,9 +31,15 @@ def _state(words, doc_ptr, V, K, T, sampler, seed=0, mh_steps=2, alpha=0.1, beta
     word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
     shard_ptr = np.linspace(0, D, T + 1).astype(np.int64)
     rng_state = (np.arange(1, T + 1, dtype=np.uint64) * np.uint64(7919) + np.uint64(seed))
-    return [words, doc_ptr, shard_ptr, z, np.empty((T, len(z)), np.int32), n_dk, n_wk, n_k,
-            np.repeat(n_wk[None], T, 0), np.repeat(n_k[None], T, 0), word_ptr, word_pos,
-            word_rank, alpha, beta, mh_steps, sampler, rng_state]
+    n_wk_loc, n_k_loc = gibbs.shard_counts(n_wk, n_k, T, sampler)
+    visit = gibbs.visit_order(words, doc_ptr)
+    return [words, doc_ptr, shard_ptr, visit, z, np.empty((T, len(z)), np.int32), n_dk, n_wk,
+            n_k, n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta, mh_steps, sampler,
+            rng_state]
+
+
+# positions in the argument list of lda_sweep
+Z, N_DK, N_WK, N_K, N_WK_LOC, N_K_LOC, RNG = 4, 6, 7, 8, 9, 10, 18
 
 
 def _copy(args):
@@ -70,27 +76,49 @@ def test_rng_twin_same_sequence():
 @pytest.mark.slow
 @pytest.mark.parametrize("sampler", [0, 1], ids=["mh", "exact"])
 @pytest.mark.parametrize("T", [1, 3])
-def test_kernel_and_twin_same_assignments_and_counts_stay_consistent(sampler, T):
+@pytest.mark.parametrize("K", [4, 37, 150])   # sum trees of 8 | 64, 8 | 192, 24, 3 leaves/nodes
+def test_kernel_and_twin_same_assignments_and_counts_stay_consistent(sampler, T, K):
     words, doc_ptr, V = _corpus(1)
-    K, D = 4, len(doc_ptr) - 1
+    D = len(doc_ptr) - 1
     fast = _state(words, doc_ptr, V, K, T, sampler)
     slow = _copy(fast)
     changed = False
     for _ in range(4):
-        z_before = fast[3].copy()
+        z_before = fast[Z].copy()
         gibbs.lda_sweep(*fast)
         gibbs_ref.lda_sweep(*slow)
-        changed |= not np.array_equal(z_before, fast[3])
-        np.testing.assert_array_equal(fast[3], slow[3])          # z
-        np.testing.assert_array_equal(fast[17], slow[17])        # rng states
-        n_dk, n_wk, n_k = _recount(words, fast[3], doc_ptr, D, V, K)
-        np.testing.assert_array_equal(fast[5], n_dk)
-        np.testing.assert_array_equal(fast[6], n_wk)
-        np.testing.assert_array_equal(fast[7], n_k)
+        changed |= not np.array_equal(z_before, fast[Z])
+        np.testing.assert_array_equal(fast[Z], slow[Z])
+        np.testing.assert_array_equal(fast[RNG], slow[RNG])
+        n_dk, n_wk, n_k = _recount(words, fast[Z], doc_ptr, D, V, K)
+        np.testing.assert_array_equal(fast[N_DK], n_dk)
+        np.testing.assert_array_equal(fast[N_WK], n_wk)
+        np.testing.assert_array_equal(fast[N_K], n_k)
         for t in range(T):                                       # shard copies re-synced
-            np.testing.assert_array_equal(fast[8][t], n_wk)
-            np.testing.assert_array_equal(fast[9][t], n_k)
+            np.testing.assert_array_equal(fast[N_WK_LOC][t, :, :K], n_wk)
+            assert not fast[N_WK_LOC][t, :, K:].any()            # padding columns stay 0
+            np.testing.assert_array_equal(fast[N_K_LOC][t], n_k)
     assert changed
+
+
+@pytest.mark.parametrize("sampler", [0, 1], ids=["mh", "exact"])
+def test_result_depends_on_the_shards_not_on_the_os_threads(sampler):
+    import numba
+    words, doc_ptr, V = _corpus(5, D=12)
+    one = _state(words, doc_ptr, V, 37, 3, sampler)
+    two = _copy(one)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        for _ in range(3):
+            gibbs.lda_sweep(*one)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        for _ in range(3):
+            gibbs.lda_sweep(*two)
+    finally:
+        numba.set_num_threads(old)
+    for pos in (Z, N_DK, N_WK, N_K, RNG):
+        np.testing.assert_array_equal(one[pos], two[pos])
 
 
 def test_shards_see_only_sweep_start_counts_of_other_shards():
@@ -99,11 +127,57 @@ def test_shards_see_only_sweep_start_counts_of_other_shards():
     doc_ptr = np.array([0, 4, 8], np.int64)
     z = np.array([0, 1, 0, 1, 0, 1, 0, 1], np.int32)
     args = _state(words, doc_ptr, 4, 3, 2, 1, z=z)
-    args[17][:] = 99
+    args[RNG][:] = 99
     gibbs.lda_sweep(*args)
     # shard 1 reads the word counts of shard 0 at the sweep start, so both shards sample from
     # the same conditionals with the same uniforms
-    np.testing.assert_array_equal(args[3][:4], args[3][4:])
+    np.testing.assert_array_equal(args[Z][:4], args[Z][4:])
+
+
+@pytest.mark.parametrize("n_leaves", [8, 24, 64, 128, 192, 1024])
+def test_sum_tree_selects_every_leaf_with_its_probability(n_leaves):
+    """Uniforms on a fine grid must land on leaf k in proportion p_k — exactly, up to one grid
+    step per leaf boundary and float32 rounding.  A descent that mixed up the strided children
+    (or a tree level summed in the wrong order) would put whole leaves' masses elsewhere."""
+    from numba import njit
+
+    @njit
+    def draws(leaves, grid):
+        lv_n, lv_off = gibbs.tree_levels(leaves.size)
+        tree = np.zeros(lv_off[-1] + 1, np.float32)
+        tree[:leaves.size] = leaves
+        total = gibbs.tree_sum(tree, lv_n, lv_off)
+        out = np.empty(grid.size, np.int64)
+        for i in range(grid.size):
+            out[i] = gibbs.tree_find(tree, lv_n, lv_off, grid[i] * total)
+        return out, total
+
+    K = n_leaves - 5                                    # the last 5 leaves are padding (p = 0)
+    rng = np.random.default_rng(n_leaves)
+    leaves = np.zeros(n_leaves, np.float32)
+    leaves[:K] = rng.gamma(0.3, size=K)                 # skewed, like a topic conditional
+    M = 200_000
+    grid = ((np.arange(M) + 0.5) / M).astype(np.float32)
+    got, total = draws(leaves, grid)
+    assert total == pytest.approx(leaves.sum(dtype=np.float64), rel=1e-5)
+    counts = np.bincount(got, minlength=n_leaves)
+    expected = M * leaves.astype(np.float64) / leaves.sum(dtype=np.float64)
+    assert np.abs(counts - expected).max() <= 2 + 1e-5 * M
+    assert counts[K:].sum() == 0
+    # the twin selects the same leaf for the same uniform
+    for u in grid[::997]:
+        k, _ = gibbs_ref.tree_draw([np.float32(x) for x in leaves], u)
+        assert k == got[int(u * M)]
+    # the sizes of the levels
+    lv_n, lv_off = gibbs.tree_levels(n_leaves)
+    assert lv_n.tolist() == gibbs_ref.tree_levels(n_leaves)
+    assert lv_n[-2] <= gibbs.TOP or lv_n[-2] % gibbs.FAN
+    assert lv_off.tolist() == np.concatenate([[0], np.cumsum(lv_n)[:-1]]).tolist()
+
+
+def test_padded_topics():
+    assert [gibbs.padded_topics(K) for K in (1, 8, 9, 32, 33, 100, 1000)] == \
+        [8, 8, 16, 32, 64, 128, 1024]
 
 
 def _exact_posterior(words, doc_ptr, V, K, alpha, beta):
@@ -131,7 +205,7 @@ def test_chain_matches_exact_posterior_by_enumeration(sampler):
     freq = np.zeros(len(states))
     for _ in range(n_sweeps):
         gibbs.lda_sweep(*args)
-        freq[index[tuple(args[3].tolist())]] += 1
+        freq[index[tuple(args[Z].tolist())]] += 1
     freq /= n_sweeps
     # total variation distance small; a wrong acceptance ratio gives > 0.05 here
     assert 0.5 * np.abs(freq - exact).sum() < 0.02
@@ -141,7 +215,7 @@ def test_log_joint_matches_twin():
     words, doc_ptr, V = _corpus(2)
     args = _state(words, doc_ptr, V, 5, 1, 0)
     gibbs.lda_sweep(*args)
-    n_dk, n_wk, n_k = args[5], args[6], args[7]
+    n_dk, n_wk, n_k = args[N_DK], args[N_WK], args[N_K]
     got = gibbs.log_joint(n_wk, n_k, n_dk, np.diff(doc_ptr), 0.1, 0.01)
     want = gibbs_ref.log_joint(n_wk, n_k, n_dk, np.diff(doc_ptr), 0.1, 0.01)
     assert got == pytest.approx(want, rel=1e-12)

@@ -9,8 +9,10 @@ import math
 
 import numpy as np
 
-from .gibbs import BLOCK
+from .gibbs import FAN, TOP
 from .rng import GOLDEN, SplitMix64
+
+f32 = np.float32
 
 _MASK = (1 << 64) - 1
 
@@ -24,56 +26,80 @@ def count_topics(words, z, doc_ptr, n_dk, n_wk, n_k):
             n_k[k] += 1
 
 
-def _draw_dense(n_dk, d, n_wk, w, inv_nk, alpha, beta, u):
-    K = len(inv_nk)
-    p = [(int(n_dk[d, k]) + alpha) * (int(n_wk[w, k]) + beta) * inv_nk[k] for k in range(K)]
-    blocks = [range(j, min(j + BLOCK, K)) for j in range(0, K, BLOCK)]
-    bsum = []
-    for block in blocks:
-        acc = 0.0
-        for k in block:
-            acc += p[k]
-        bsum.append(acc)
-    total = 0.0
-    for b in bsum:
-        total += b
-    u = u * total
-    cum = 0.0
-    jb = len(blocks) - 1
-    for j, b in enumerate(bsum):
-        if u < cum + b:
-            jb = j
+def tree_levels(n_leaves):
+    """Twin of :func:`lla._kernels.gibbs.tree_levels`: the level sizes, leaves first."""
+    sizes = [n_leaves]
+    while sizes[-1] % FAN == 0 and sizes[-1] > TOP:
+        sizes.append(sizes[-1] // FAN)
+    return sizes + [1]
+
+
+def tree_draw(leaves, r):
+    """The sum tree of :func:`lla._kernels.gibbs.tree_sum` built from ``leaves`` (float32
+    list, length a multiple of 8) as nested lists, its total, and the leaf that ``r`` (a
+    float32 in [0, 1), scaled here by the total) selects as :func:`~lla._kernels.gibbs.tree_find`
+    does — the same float32 operations in the same order."""
+    sizes = tree_levels(len(leaves))
+    levels = [list(leaves)]
+    for n in sizes[1:-1]:
+        src = levels[-1]
+        levels.append([((src[q] + src[q + n]) + (src[q + 2 * n] + src[q + 3 * n]))
+                       + ((src[q + 4 * n] + src[q + 5 * n]) + (src[q + 6 * n] + src[q + 7 * n]))
+                       for q in range(n)])
+    total = f32(0.0)
+    for x in levels[-1]:
+        total += x
+    r = r * total
+    top = levels[-1]
+    idx = len(top) - 1
+    for q in range(len(top) - 1):
+        if r < top[q]:
+            idx = q
             break
-        cum += b
-    last = blocks[jb][0]
-    for k in blocks[jb]:
-        if p[k] > 0.0:
-            last = k
-        cum += p[k]
-        if u < cum:
-            return k
-    return last
+        r -= top[q]
+    for j in range(len(levels) - 2, -1, -1):
+        n = sizes[j + 1]
+        c = 0
+        while c < FAN - 1:
+            x = levels[j][idx + c * n]
+            if r < x:
+                break
+            r -= x
+            c += 1
+        idx += c * n
+    return idx, total
 
 
 def _sample_shard(words, doc_ptr, d_begin, d_end, z, z_word, n_dk, n_wk, n_k, word_ptr,
                   word_rank, alpha, beta, mh_steps, sampler, rng):
-    V, K = n_wk.shape
+    V, Kp = n_wk.shape
+    K = len(n_k)
     vbeta = V * beta
-    inv_nk = [1.0 / (int(n_k[k]) + vbeta) for k in range(K)]
     kbeta = K * beta
     kalpha = K * alpha
+    alpha32, beta32 = f32(alpha), f32(beta)
+    vbeta32 = f32(V) * beta32
+    n_leaves = max(Kp + (-Kp) % FAN, FAN)
+
+    def coef(d, k):  # a_k = (n_dk + α) / (n_k + Vβ) in float32
+        return (f32(int(n_dk[d, k])) + alpha32) / (f32(int(n_k[k])) + vbeta32)
+
     for d in range(d_begin, d_end):
         start, end = int(doc_ptr[d]), int(doc_ptr[d + 1])
         n_d = end - start
+        a = [coef(d, k) if k < K else f32(0.0) for k in range(n_leaves)]
         for i in range(start, end):
             w = int(words[i])
             s = int(z[i])
             n_dk[d, s] -= 1
             n_wk[w, s] -= 1
             n_k[s] -= 1
-            inv_nk[s] = 1.0 / (int(n_k[s]) + vbeta)
             if sampler == 1:
-                s = _draw_dense(n_dk, d, n_wk, w, inv_nk, alpha, beta, rng.uniform())
+                a[s] = coef(d, s)
+                leaves = [a[k] * (f32(int(n_wk[w, k])) + beta32) if k < Kp else f32(0.0)
+                          for k in range(n_leaves)]
+                s, _ = tree_draw(leaves, f32(rng.uniform()))
+                s = min(s, K - 1)
             else:
                 base = int(word_ptr[w])
                 rank = int(word_rank[i])
@@ -104,32 +130,35 @@ def _sample_shard(words, doc_ptr, d_begin, d_end, z, z_word, n_dk, n_wk, n_k, wo
                         if rng.uniform() * den < num:
                             s = t
                             z[i] = s
+                z_word[base + rank] = s
             z[i] = s
-            if sampler == 0:
-                z_word[word_ptr[w] + word_rank[i]] = s
             n_dk[d, s] += 1
             n_wk[w, s] += 1
             n_k[s] += 1
-            inv_nk[s] = 1.0 / (int(n_k[s]) + vbeta)
+            if sampler == 1:
+                a[s] = coef(d, s)
 
 
-def lda_sweep(words, doc_ptr, shard_ptr, z, z_word, n_dk, n_wk, n_k, n_wk_loc, n_k_loc,
+def lda_sweep(words, doc_ptr, shard_ptr, visit, z, z_word, n_dk, n_wk, n_k, n_wk_loc, n_k_loc,
               word_ptr, word_pos, word_rank, alpha, beta, mh_steps, sampler, rng_state):
     """Twin of :func:`lla._kernels.gibbs.lda_sweep` (shards run one after the other)."""
     T = len(shard_ptr) - 1
     if sampler == 0:
         z_word[:] = z[word_pos][None, :]
+    words_v, z_v, rank_v = words[visit], z[visit], word_rank[visit]   # visiting order
     for t in range(T):
         rng = SplitMix64(rng_state[t])
-        _sample_shard(words, doc_ptr, shard_ptr[t], shard_ptr[t + 1], z, z_word[t], n_dk,
-                      n_wk_loc[t], n_k_loc[t], word_ptr, word_rank, alpha, beta, mh_steps,
+        _sample_shard(words_v, doc_ptr, shard_ptr[t], shard_ptr[t + 1], z_v, z_word[t], n_dk,
+                      n_wk_loc[t], n_k_loc[t], word_ptr, rank_v, alpha, beta, mh_steps,
                       sampler, rng)
         rng_state[t] = np.uint64(rng.state)
+    z[visit] = z_v
+    K = n_wk.shape[1]
     old_wk = n_wk.copy()
     old_k = n_k.copy()
-    n_wk[:] = old_wk + (n_wk_loc.astype(np.int64) - old_wk).sum(axis=0)
+    n_wk[:] = old_wk + (n_wk_loc[:, :, :K].astype(np.int64) - old_wk).sum(axis=0)
     n_k[:] = old_k + (n_k_loc.astype(np.int64) - old_k).sum(axis=0)
-    n_wk_loc[:] = n_wk
+    n_wk_loc[:, :, :K] = n_wk
     n_k_loc[:] = n_k
 
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ALPHA = 0.1
 #: K at or below which ``sampler="auto"`` uses the exact dense sampler (measured, docs/lda.md)
-AUTO_EXACT_MAX_K = 200
+AUTO_EXACT_MAX_K = 1000
 
 #: LDA's hyper-parameters (DESIGN §6); the defaults are the constructor's
 LDA_PARAMETERS = {
@@ -62,9 +62,9 @@ class LDA(TopicWordMixin, Model):
     n_iter : int ≥ 1.  Gibbs sweeps over all training tokens.
     n_average : int ≥ 0.  θ and φ are averaged over the last ``n_average`` sweeps (0: last
         sweep only).  ``n_wk_``, ``n_dk_`` and ``z_`` are always the last sweep's state.
-    sampler : "auto", "exact" or "mh".  "exact": dense collapsed Gibbs, O(K) per token;
+    sampler : "auto", "exact" or "mh".  "exact": dense collapsed Gibbs (float32), O(K) per token;
         "mh": Metropolis–Hastings with O(1) word/document proposals (LightLDA/WarpLDA);
-        "auto": exact for K ≤ 200, else mh.
+        "auto": exact for K ≤ 1000, else mh.
     mh_steps : int ≥ 1.  Word+document proposal pairs per token for ``sampler="mh"``.
     n_threads : int ≥ 1 or None (all numba threads).  Number of AD-LDA document shards, each
         sampled by one thread against the sweep-start counts; the counts are merged after every
@@ -149,6 +149,7 @@ class LDA(TopicWordMixin, Model):
         # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
         word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
         shard_ptr = _shards(doc_ptr, T)
+        visit = gibbs.visit_order(words, doc_ptr)  # within a document, grouped by word type
 
         n_avg = min(int(self.n_average), int(self.n_iter))
         check_allocation(array_bytes(((D, K), np.int32), ((T + 1, V, K), np.int32),
@@ -161,8 +162,7 @@ class LDA(TopicWordMixin, Model):
         n_wk = np.zeros((V, K), dtype=np.int32)
         n_k = np.zeros(K, dtype=np.int32)
         gibbs.count_topics(words, z, doc_ptr, n_dk, n_wk, n_k)
-        n_wk_loc = np.repeat(n_wk[None], T, axis=0)
-        n_k_loc = np.repeat(n_k[None], T, axis=0)
+        n_wk_loc, n_k_loc = gibbs.shard_counts(n_wk, n_k, T, sampler)
         z_scratch = np.empty((T if sampler == 0 else 1, N), dtype=np.int32)
         rng_state = seeds_from(ss_sampler, T)
 
@@ -183,7 +183,7 @@ class LDA(TopicWordMixin, Model):
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
-                gibbs.lda_sweep(words, doc_ptr, shard_ptr, z, z_scratch, n_dk, n_wk, n_k,
+                gibbs.lda_sweep(words, doc_ptr, shard_ptr, visit, z, z_scratch, n_dk, n_wk, n_k,
                                 n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta,
                                 int(self.mh_steps), sampler, rng_state)
                 seconds = time.perf_counter() - start

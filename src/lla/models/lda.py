@@ -152,8 +152,9 @@ class LDA(TopicWordMixin, Model):
         visit = gibbs.visit_order(words, doc_ptr)  # within a document, grouped by word type
 
         n_avg = min(int(self.n_average), int(self.n_iter))
-        check_allocation(array_bytes(((D, K), np.int32), ((T + 1, V, K), np.int32),
-                                     ((T if sampler == 0 else 1, N), np.int32),
+        Kp = gibbs.padded_topics(K) if sampler == gibbs.SAMPLERS["exact"] else K
+        check_allocation(array_bytes(((D, K), np.int32), ((V, K), np.int32),
+                                     ((T, V, Kp), np.int32), ((T, N), np.int32),
                                      *([((D, K), np.float64), ((V, K), np.float64)] if n_avg
                                        else []), ((K, V), np.float64), ((D, K), np.float64)),
                          f"n_topics={K}: LDA's count matrices (n_dk, n_wk per thread) and φ, θ")

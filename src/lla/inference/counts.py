@@ -5,10 +5,16 @@ every LLA variant use it; LDA passes counts averaged over its last sweeps).
 Layouts: counts are word-major, n_wk int32 (V, K) (the rows a sampler gathers for a token);
 φ is topic-major, ``topic_word`` float64 (K, V) (scikit-learn's ``components_`` layout, what
 ``topic_word_`` holds); the samplers read log φ word-major, ``log_phi_wk`` float32 (V, K).
+:class:`FixedPhi` is what an SE-step receives: the counts, and each of those forms made on
+first use (the dense samplers' log φ, the MH sampler's alias tables).
 """
+
+from functools import cached_property
 
 import numpy as np
 import torch
+
+from .._kernels.se_mh import build_proposal
 
 
 def topic_counts(words, z, n_types, n_topics):
@@ -35,3 +41,32 @@ def log_phi_wk_of(topic_word_, device):
     """log φ word-major (float32 (V, K) tensor on ``device``) of a given φ (K, V)."""
     return torch.as_tensor(np.log(np.asarray(topic_word_).T), dtype=torch.float32,
                            device=device).contiguous()
+
+
+class FixedPhi:
+    """φ held fixed during one SE-step (DESIGN §2), from counts n_wk int32 (V, K) and β.
+
+    The forms a sampler needs are made on first use and kept for the step:
+
+    * ``log_phi_wk`` — float32 (V, K) tensor on ``device`` (forward, smoother, beam, fused);
+      made from float64 φ (K, V): 12·V·K bytes while it is made (240 MB at V = 20k, K = 1000);
+    * ``proposal`` — the MH sampler's word-proposal alias tables
+      (:func:`lla._kernels.se_mh.build_proposal`: O(nnz(n_wk) + K) memory, no V×K float array).
+    """
+
+    def __init__(self, n_wk, beta, device="cpu"):
+        self.n_wk = n_wk
+        self.beta = float(beta)
+        self.device = torch.device(device)
+
+    @property
+    def n_topics(self):
+        return self.n_wk.shape[1]
+
+    @cached_property
+    def log_phi_wk(self):
+        return log_phi_wk(self.n_wk, self.beta, self.device)
+
+    @cached_property
+    def proposal(self):
+        return build_proposal(self.n_wk, self.beta)

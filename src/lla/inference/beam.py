@@ -1,0 +1,158 @@
+"""A beam-search SE-step: draw every document's topic path from its B most probable paths.
+
+The paper "found empirically that augmenting the SEM inference with a beam search improved the
+performance" and says no more.  This is the choice made here (docs/topic_lla.md, "SE-step
+samplers"): per document keep a beam of the B best partial topic paths under the joint
+
+    score(z_1..z_t) = log p(z_1..z_t, w_1..w_t) = Σ_{s ≤ t} log θ_s(z_s | z_<s) + log φ_{w_s, z_s}
+
+(θ_s from the LSTM run on that path's own history).  At every token each of the B paths is
+extended by all K topics (the B·K scores are the θ·φ products the forward step computes for B
+rows) and the B best extensions survive; at the end of the document one of the B complete
+paths is drawn with probability ∝ exp(score) = p(z, w) — i.e. from the posterior p(z | w)
+restricted to the final beam.  Properties:
+
+* B ≥ K^N (no pruning ever): the beam holds every path and the draw is an exact sample of the
+  posterior p(z | w) (tests compare with exact enumeration);
+* B = 1: greedy decoding, the path of the most probable topic at every step (deterministic);
+* in between: the draw concentrates on the high-probability paths the beam found — it uses
+  the words after t (as the smoother), but is biased towards the mode, i.e. between stochastic
+  EM (B large) and hard EM (B = 1).
+
+Cost: B × the rows of the forward step per batched step (one LSTM step and one K-way read-out
+per beam entry) plus a top-B over B·K candidates per slot, and 4 bytes per token and beam entry
+of history (topic and parent, int16) until the trace-back — the same as the particle smoother
+with S = B particles.
+
+:func:`beam_se_step` is the batched sampler (torch, on the prior's device, continuous batching);
+:func:`beam_reference` is its slow twin over one document (explicit list of paths).
+"""
+
+import numpy as np
+import torch
+
+from .._threads import one_cpu_thread
+from ._particles import ProgressCounter, trace_back
+from .schedule import auto_slots, pack
+
+
+def _small_int(n):
+    return torch.int16 if n < 2 ** 15 else torch.int32
+
+
+@one_cpu_thread
+@torch.no_grad()
+def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator, n_slots=64,
+                 progress=None, schedule=None):
+    """Draw every document's topic path from its beam of the ``beam_width`` best paths.  Runs
+    on one CPU thread (:func:`lla._threads.one_cpu_thread`).
+
+    Parameters
+    ----------
+    prior : an object of the prior protocol (:mod:`lla.inference.priors`)
+    log_phi_wk : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
+    tokens : int array (n_tokens,), the documents' tokens concatenated
+    lengths : int array (n_docs,), N_d
+    beam_width : B ≥ 1 (1 = greedy decoding)
+    generator : torch.Generator on the prior's device (the final draw of every document)
+    n_slots : documents processed side by side (rows = n_slots · B)
+    progress : optional tqdm-like object; ``update(n)`` with tokens done
+    schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
+
+    Returns
+    -------
+    z : int32 numpy array (n_tokens,), the drawn paths, aligned with ``tokens``
+    """
+    device = prior.device
+    W = int(beam_width)
+    if W < 1:
+        raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = int(lengths.sum())
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    if schedule is None:
+        schedule = pack(lengths, n_slots)
+    K = prior.n_topics
+    B = schedule.n_slots
+    n_steps = schedule.n_steps
+    doc = schedule.doc
+    ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
+
+    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
+    index = torch.as_tensor(schedule.token_index, device=device)
+    start = torch.as_tensor(schedule.start, device=device)
+    counter = ProgressCounter(progress, schedule)
+
+    z_hist = torch.zeros(n_steps, B, W, dtype=_small_int(K), device=device)
+    back = torch.zeros(n_steps, B, W, dtype=_small_int(W), device=device)
+    final = torch.zeros(n_steps, B, dtype=torch.int64, device=device)
+
+    # a fresh beam: one empty path (score 0) and W - 1 dead entries (score -inf)
+    fresh = torch.full((W,), -float("inf"), device=device)
+    fresh[0] = 0.0
+    score = fresh.expand(B, W).clone()
+    slot_base = (torch.arange(B, device=device) * W)[:, None]
+    state = prior.initial_state(B * W)
+    for s in range(n_steps):
+        starts = start[s]
+        state = prior.reset(state, starts.repeat_interleave(W))
+        score = torch.where(starts[:, None], fresh, score)
+        log_theta = prior.log_theta(state).view(B, W, K)
+        words = tok[index[s].clamp(min=0)]
+        cand = (score[:, :, None] + log_theta + log_phi_wk[words][:, None, :]).view(B, W * K)
+        top, arg = torch.topk(cand, W, dim=1)          # sorted: top[:, 0] is the best
+        parent, topic = arg // K, arg % K
+        score = top - top[:, :1].clamp(min=-1e30)       # relative scores (finite best entry)
+        if s > 0:
+            back[s - 1] = parent.to(back.dtype)
+        z_hist[s] = topic.to(z_hist.dtype)
+        # the path a document ending here keeps: ∝ exp(score) over the beam
+        u = torch.rand(B, 1, generator=generator, device=device)
+        cdf = torch.cumsum(torch.exp(score), dim=1)
+        final[s] = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)[:, 0].clamp_(max=W - 1)
+        state = prior.select(state, (slot_base + parent).reshape(-1))
+        state = prior.advance(state, topic.reshape(-1))
+        counter.step(s)
+    return trace_back(z_hist, back, final, schedule, ends, n)
+
+
+def beam_reference(theta_fn, topic_word, words, beam_width, rng=None):
+    """Slow twin of :func:`beam_se_step` for one document.
+
+    theta_fn(history int64 (t-1,)) -> θ_t (K,); topic_word float (K, V) = φ; words int (N,).
+    Returns (paths int64 (B', N), probabilities float64 (B',)): the final beam and the
+    probability with which each of its paths is drawn (∝ p(z, w)); with ``rng`` (a
+    ``np.random.Generator``) returns one path drawn from it instead.
+    """
+    words = np.asarray(words, dtype=np.int64)
+    K = topic_word.shape[0]
+    beam = [((), 0.0)]
+    for w in words:
+        cand = []
+        for path, sc in beam:
+            lp = np.log(np.asarray(theta_fn(np.array(path, dtype=np.int64)), dtype=np.float64)) \
+                + np.log(topic_word[:, w])
+            cand.extend((path + (k,), sc + lp[k]) for k in range(K))
+        cand.sort(key=lambda c: -c[1])
+        beam = cand[:int(beam_width)]
+    paths = np.array([p for p, _ in beam], dtype=np.int64).reshape(len(beam), len(words))
+    scores = np.array([sc for _, sc in beam])
+    probs = np.exp(scores - scores.max())
+    probs /= probs.sum()
+    if rng is None:
+        return paths, probs
+    return paths[rng.choice(len(probs), p=probs)]
+
+
+def beam_se_step_fn(beam_width):
+    """An ``se_step_fn`` for :func:`lla.inference.sem.sem_iteration` (topic-LLA): paths drawn
+    from beams of ``beam_width`` entries; rows per batched step = slots × B, slots =
+    ``config.n_slots`` or about total / longest, at most 8192 / B."""
+    W = int(beam_width)
+
+    def se_step_fn(dynamics, phi, words, lengths, generator, config):
+        slots = config.n_slots or auto_slots(lengths, cap=max(1, 8192 // W), floor=1)
+        return beam_se_step(dynamics.stepper(), phi.log_phi_wk, words, lengths, beam_width=W,
+                            generator=generator, n_slots=slots)
+    return se_step_fn

@@ -107,7 +107,7 @@ def test_smoother_se_sampler_option(small, tmp_path):
     # the default (the paper's forward SE-step) is saved exactly as before the option existed
     assert "se_sampler" not in TopicLLA(3).get_params()
     with pytest.raises(lla.ParameterError, match="se_sampler"):
-        TopicLLA(3, se_sampler="beam", **TINY).fit(small.corpus)
+        TopicLLA(3, se_sampler="bogus", **TINY).fit(small.corpus)
     with pytest.raises(lla.ParameterError, match="se_particles"):
         TopicLLA(3, se_sampler="smoother", se_particles=0, **TINY).fit(small.corpus)
     ckpt = tmp_path / "ckpt"

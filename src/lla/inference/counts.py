@@ -50,7 +50,7 @@ class FixedPhi:
 
     * ``log_phi_wk`` — float32 (V, K) tensor on ``device`` (forward, smoother, beam, fused);
       made from float64 φ (K, V): 12·V·K bytes while it is made (240 MB at V = 20k, K = 1000);
-    * ``proposal`` — the MH sampler's word-proposal alias tables
+    * ``proposal(head)`` — the MH sampler's word-proposal tables with head size J = ``head``
       (:func:`lla._kernels.se_mh.build_proposal`: O(nnz(n_wk) + K) memory, no V×K float array).
     """
 
@@ -58,6 +58,7 @@ class FixedPhi:
         self.n_wk = n_wk
         self.beta = float(beta)
         self.device = torch.device(device)
+        self._proposals = {}
 
     @property
     def n_topics(self):
@@ -67,6 +68,7 @@ class FixedPhi:
     def log_phi_wk(self):
         return log_phi_wk(self.n_wk, self.beta, self.device)
 
-    @cached_property
-    def proposal(self):
-        return build_proposal(self.n_wk, self.beta)
+    def proposal(self, head):
+        if head not in self._proposals:
+            self._proposals[head] = build_proposal(self.n_wk, self.beta, head)
+        return self._proposals[head]

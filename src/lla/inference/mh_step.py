@@ -51,7 +51,7 @@ def mh_se_step(prior, proposal, tokens, lengths, *, mh_steps=2, generator, n_slo
     prior : a prior with the linear read-out of :mod:`lla.inference.priors` (``features``,
         ``readout``), e.g. ``Dynamics.stepper()``
     proposal : the word proposal's tables of the step's counts,
-        :func:`lla._kernels.se_mh.build_proposal` (``FixedPhi.proposal``)
+        :func:`lla._kernels.se_mh.build_proposal` (``FixedPhi.proposal(head)``)
     tokens : int array (n_tokens,), the documents' tokens concatenated (training prefixes)
     lengths : int array (n_docs,), N_d
     mh_steps : m ≥ 1, (document, word) proposal pairs per token after the initial draw
@@ -60,7 +60,8 @@ def mh_se_step(prior, proposal, tokens, lengths, *, mh_steps=2, generator, n_slo
     progress : optional tqdm-like object; ``update(n)`` is called with tokens done
     schedule : a precomputed :func:`lla.inference.schedule.pack` of ``lengths`` (optional)
     stats : optional dict, filled with ``word_acceptance``, ``doc_acceptance`` (accepted /
-        proposed, a proposal of the current topic counted as accepted) and ``proposals``
+        proposed, a proposal of the current topic counted as accepted), ``proposals`` and
+        ``logits_per_token`` (the K-way step computes K)
 
     Returns
     -------
@@ -87,7 +88,7 @@ def mh_se_step(prior, proposal, tokens, lengths, *, mh_steps=2, generator, n_slo
     z_out = np.zeros(n, dtype=np.int64)
     n_dk = np.zeros((R, K), dtype=np.int32)
     z = np.zeros(R, dtype=np.int64)
-    counts = np.zeros(4, dtype=np.int64)
+    counts = np.zeros(5, dtype=np.int64)
     on_cpu = device.type == "cpu"
     z_t = torch.from_numpy(z) if on_cpu else None
     state = prior.initial_state(R)
@@ -102,16 +103,18 @@ def mh_se_step(prior, proposal, tokens, lengths, *, mh_steps=2, generator, n_slo
     if stats is not None:
         stats.update(word_acceptance=counts[1] / max(counts[0], 1),
                      doc_acceptance=counts[3] / max(counts[2], 1),
-                     proposals=int(counts[0] + counts[2]))
+                     proposals=int(counts[0] + counts[2]),
+                     logits_per_token=counts[4] / n)
     return z_out.astype(np.int32)
 
 
-def mh_se_step_fn(mh_steps):
+def mh_se_step_fn(mh_steps, head):
     """An ``se_step_fn`` for :func:`lla.inference.sem.sem_iteration` (topic-LLA): the MH
-    SE-step with ``mh_steps`` proposal pairs per token; slots as the forward step's."""
-    m = int(mh_steps)
+    SE-step with ``mh_steps`` proposal pairs per token and word proposals with heads of at most
+    ``head`` topics; slots as the forward step's."""
+    m, J = int(mh_steps), int(head)
 
     def se_step_fn(dynamics, phi, words, lengths, generator, config):
-        return mh_se_step(dynamics.stepper(), phi.proposal, words, lengths, mh_steps=m,
+        return mh_se_step(dynamics.stepper(), phi.proposal(J), words, lengths, mh_steps=m,
                           generator=generator, n_slots=config.n_slots or auto_slots(lengths))
     return se_step_fn

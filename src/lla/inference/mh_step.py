@@ -67,6 +67,9 @@ def mh_se_step(prior, proposal, tokens, lengths, *, mh_steps=2, generator, n_slo
     -------
     z : int32 numpy array (n_tokens,), the sampled topics, aligned with ``tokens``
     """
+    if not hasattr(prior, "readout"):
+        raise TypeError("the MH SE-step needs a prior with a linear read-out "
+                        "(features, readout), e.g. Dynamics.stepper()")
     device = prior.device
     lengths = np.asarray(lengths, dtype=np.int64)
     n = int(lengths.sum())

@@ -12,6 +12,9 @@ Per token w_t of every slot, with the locally optimal proposal (DESIGN §3):
 A slot whose document starts at this step gets fresh rows and uniform weights first.  The two
 callers differ only in what they read off (predictives and ranks, or the paths) and in how they
 normalise the weights, so the order of the random draws of each stays exactly as it was.
+
+:func:`trace_back` reads the kept path of every document back from the recorded topics and
+ancestors of a population of rows (the smoother's particles, the beam SE-step's beam entries).
 """
 
 import math

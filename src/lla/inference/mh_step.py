@@ -2,25 +2,30 @@
 
 Same schedule and same LSTM as :func:`lla.inference.se_step.se_step` (continuous batching, one
 LSTM step per token and row, sequential in t), but z_t is drawn by a short MH chain whose
-target is the exact conditional π_t ∝ θ_t φ_{w_t} (:mod:`lla._kernels.se_mh`: word proposal
-from the sparse + dense split of φ with alias tables, document proposal from the document's
-earlier topics).  The chain needs only the logits l_k = W_p[k]·s_t + b_k of the topics it
-proposes — the softmax normaliser cancels in every acceptance ratio — so a batched step costs
+target is the exact conditional π_t ∝ θ_t φ_{w_t} (:mod:`lla._kernels.se_mh`: a word proposal
+from the split φ = sparse + dense with alias tables, θ_t-weighted on the word's J most frequent
+topics; a document proposal from the document's earlier topics).  The chain needs only the
+logits l_k = W_p[k]·s_t + b_k of the topics it looks at — the softmax normaliser cancels in
+every acceptance ratio — so a batched step of R rows costs
 
-    forward (dense):  R·(4H·H  +  K·H  +  c·K)       LSTM cell, all K logits, softmax/φ/search
-    mh:               R·(4H·H  +  (1 + 2m)·H  +  c')  LSTM cell, the proposed logits, O(1) draws
+    forward (dense):  R·(4H·H  +  K·H  +  c·K)                LSTM cell, all K logits, then
+                                                               softmax, ·φ, cumsum, search
+    mh:               R·(4H·H  +  (J_w + 2m)·H  +  c'·J_w)     LSTM cell, the head's and the
+                                                               proposed logits, O(1) draws
 
-for R rows and m = ``mh_steps``: the saving is the K·H read-out and the K-wide softmax,
-products and search, which dominate at K = 1000 (E = H = 128: 73 % of a dense step).
+with m = ``mh_steps`` and J_w = min(K_w, J) ≤ J = the tables' ``head``: the saving is the K·H
+read-out and the K-wide passes, which dominate at K = 1000 (E = H = 128, R = 512: 73 % of a
+forward step; docs/topic_lla.md has the measurements).
 
 Split between torch and numba (DESIGN §6): torch runs the LSTM and hands over s_t (R, H) — the
-interface here is s_t with the read-out (W_p, b_p), not log θ — and the numba kernel draws
-z_t for every row; torch then advances the LSTM by z_t.  On a GPU s_t is copied to the host and
-z_t back at every step (R·H floats), which works but serialises the device; there the dense
-step is cheap anyway (``se_sampler="auto"`` picks it on every non-CPU device).
+interface here is s_t with the read-out (W_p, b_p) of the prior protocol's optional
+``features``/``readout``, not log θ — and the numba kernel draws z_t for every row; torch then
+advances the LSTM by z_t.  On a GPU s_t is copied to the host and z_t back at every step
+(R·H floats): it works but serialises the device, where the K-way step is cheap anyway
+(``se_sampler="auto"`` picks "forward" on every non-CPU device).
 
 :func:`mh_se_step` is the batched sampler; its twin is the kernel's twin
-:mod:`lla._kernels.se_mh_ref` (tests run both on the same rows and random states).
+:mod:`lla._kernels.se_mh_ref` (the tests run both on the same rows and random states).
 """
 
 import numpy as np

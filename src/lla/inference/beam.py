@@ -42,8 +42,8 @@ def _small_int(n):
 
 @one_cpu_thread
 @torch.no_grad()
-def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator, n_slots=64,
-                 progress=None, schedule=None):
+def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection="sample",
+                 generator, n_slots=64, progress=None, schedule=None):
     """Draw every document's topic path from its beam of the ``beam_width`` best paths.  Runs
     on one CPU thread (:func:`lla._threads.one_cpu_thread`).
 
@@ -53,7 +53,10 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator,
     log_phi_wk : float (V, K) tensor on the prior's device, log φ_{w,k} (word-major)
     tokens : int array (n_tokens,), the documents' tokens concatenated
     lengths : int array (n_docs,), N_d
-    beam_width : B ≥ 1 (1 = greedy decoding)
+    beam_width : B ≥ 1
+    selection : "sample" — keep the candidates whose weight is at least the threshold c and
+        sample the others without replacement (:func:`keep_or_resample`); "top" — keep the B
+        best (a deterministic beam search; B = 1 is greedy decoding)
     generator : torch.Generator on the prior's device (the final draw of every document)
     n_slots : documents processed side by side (rows = n_slots · B)
     progress : optional tqdm-like object; ``update(n)`` with tokens done
@@ -67,6 +70,8 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator,
     W = int(beam_width)
     if W < 1:
         raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    if selection not in ("sample", "top"):
+        raise ValueError(f"selection must be 'sample' or 'top', got {selection!r}")
     lengths = np.asarray(lengths, dtype=np.int64)
     n = int(lengths.sum())
     if n == 0:
@@ -101,9 +106,13 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator,
         log_theta = prior.log_theta(state).view(B, W, K)
         words = tok[index[s].clamp(min=0)]
         cand = (score[:, :, None] + log_theta + log_phi_wk[words][:, None, :]).view(B, W * K)
-        top, arg = torch.topk(cand, W, dim=1)          # sorted: top[:, 0] is the best
+        if selection == "top":
+            top, arg = torch.topk(cand, W, dim=1)      # sorted: top[:, 0] is the best
+            score = top - top[:, :1].clamp(min=-1e30)   # relative scores (finite best entry)
+        else:
+            u0 = torch.rand(B, 1, generator=generator, device=device)
+            arg, score = keep_or_resample(cand, W, u0)
         parent, topic = arg // K, arg % K
-        score = top - top[:, :1].clamp(min=-1e30)       # relative scores (finite best entry)
         if s > 0:
             back[s - 1] = parent.to(back.dtype)
         z_hist[s] = topic.to(z_hist.dtype)
@@ -117,17 +126,65 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, generator,
     return trace_back(z_hist, back, final, schedule, ends, n)
 
 
-def beam_reference(theta_fn, topic_word, words, beam_width, rng=None):
-    """Slow twin of :func:`beam_se_step` for one document.
+def keep_or_resample(log_w, n, u):
+    """Reduce M weighted candidates to n without duplicates, unbiasedly (Fearnhead & Clifford
+    2003, "optimal resampling" of discrete particle filters): find c with
+    Σ_i min(1, p_i / c) = n (p = the normalised weights); keep every candidate with p_i ≥ c
+    with its weight; draw the others with probability p_i / c by systematic sampling (one
+    uniform per row) and give them weight c.
 
-    theta_fn(history int64 (t-1,)) -> θ_t (K,); topic_word float (K, V) = φ; words int (N,).
+    log_w : float (R, M) unnormalised log weights (−inf allowed, at least one finite per row);
+    n : kept per row;  u : float (R, 1) uniforms.
+    Returns (index int64 (R, n) of the kept candidates, their normalised log weights (R, n));
+    rows with fewer than n candidates of positive weight keep all of them and fill up with
+    −inf entries.
+    """
+    R, M = log_w.shape
+    p = torch.softmax(log_w, dim=1)
+    ps, order = torch.sort(p, dim=1, descending=True)
+    if M < n:
+        pad = torch.zeros(R, n - M, dtype=ps.dtype, device=ps.device)
+        ps = torch.cat([ps, pad], dim=1)
+        order = torch.cat([order, torch.zeros(R, n - M, dtype=order.dtype,
+                                              device=order.device)], dim=1)
+        M = n
+    tail = torch.flip(torch.cumsum(torch.flip(ps, [1]), dim=1), [1])    # Σ_{i ≥ L} p_(i)
+    ramp = torch.arange(n, device=ps.device)
+    c_L = tail[:, :n] / (n - ramp)                   # the threshold if L candidates are kept
+    below = ps[:, :n] < c_L
+    # L: the first rank whose weight is below its threshold (n: keep the n largest)
+    L = torch.where(below.any(dim=1), below.to(torch.int8).argmax(dim=1),
+                    torch.full((R,), n, device=ps.device))
+    c = torch.gather(torch.cat([c_L, torch.ones(R, 1, dtype=c_L.dtype, device=c_L.device)],
+                               dim=1), 1, L[:, None])                    # (R, 1)
+    # systematic sampling of n − L among the ranks ≥ L with probabilities p_(i) / c (< 1 each)
+    rest = torch.where(torch.arange(M, device=ps.device)[None, :] >= L[:, None], ps / c,
+                       torch.zeros_like(ps))
+    cum = torch.cumsum(rest, dim=1)
+    drawn = torch.searchsorted(cum, u + ramp[None, :].to(cum.dtype), right=True) \
+        .clamp_(max=M - 1)                                               # (R, n)
+    slot = ramp[None, :] - L[:, None]                # resampled entry r takes draw r − L
+    rank = torch.where(slot < 0, ramp[None, :].expand(R, n),
+                       torch.gather(drawn, 1, slot.clamp(min=0)))
+    weight = torch.where(slot < 0, torch.gather(ps, 1, rank), c.expand(R, n))
+    return torch.gather(order, 1, rank), torch.log(weight)
+
+
+def beam_reference(theta_fn, topic_word, words, beam_width, selection="top", rng=None):
+    """Slow twin of :func:`beam_se_step` for one document (an explicit list of paths).
+
+    theta_fn(history int64 (t-1,)) -> θ_t (K,); topic_word float (K, V) = φ; words int (N,);
+    rng : np.random.Generator (needed for ``selection="sample"`` and for a draw).
     Returns (paths int64 (B', N), probabilities float64 (B',)): the final beam and the
-    probability with which each of its paths is drawn (∝ p(z, w)); with ``rng`` (a
-    ``np.random.Generator``) returns one path drawn from it instead.
+    probability with which each of its paths is drawn; with ``rng`` one path drawn from it.
+    ``selection="top"``: the B best extensions survive, paths ∝ p(z, w).  ``"sample"``: the
+    candidates whose normalised weight p_i reaches the threshold c (Σ_i min(1, p_i/c) = B) survive
+    with their weight, the others with probability p_i/c (systematic sampling) and weight c.
     """
     words = np.asarray(words, dtype=np.int64)
     K = topic_word.shape[0]
-    beam = [((), 0.0)]
+    B = int(beam_width)
+    beam = [((), 0.0)]                                   # (path, log weight)
     for w in words:
         cand = []
         for path, sc in beam:
@@ -135,7 +192,25 @@ def beam_reference(theta_fn, topic_word, words, beam_width, rng=None):
                 + np.log(topic_word[:, w])
             cand.extend((path + (k,), sc + lp[k]) for k in range(K))
         cand.sort(key=lambda c: -c[1])
-        beam = cand[:int(beam_width)]
+        if len(cand) <= B or selection == "top":
+            beam = cand[:B]
+            continue
+        logs = np.array([sc for _, sc in cand])
+        p = np.exp(logs - logs.max())
+        p /= p.sum()
+        L = 0
+        while L < B and p[L] >= p[L:].sum() / (B - L):   # keep while at or above threshold
+            L += 1
+        if L == B:
+            beam = cand[:B]
+            continue
+        c = p[L:].sum() / (B - L)
+        cum = np.cumsum(p[L:] / c)
+        u = rng.random()
+        picked = [L + min(int(np.searchsorted(cum, u + j, side="right")), len(cum) - 1)
+                  for j in range(B - L)]
+        beam = [(cand[i][0], np.log(p[i])) for i in range(L)] + \
+               [(cand[i][0], np.log(c)) for i in picked]
     paths = np.array([p for p, _ in beam], dtype=np.int64).reshape(len(beam), len(words))
     scores = np.array([sc for _, sc in beam])
     probs = np.exp(scores - scores.max())
@@ -145,7 +220,7 @@ def beam_reference(theta_fn, topic_word, words, beam_width, rng=None):
     return paths[rng.choice(len(probs), p=probs)]
 
 
-def beam_se_step_fn(beam_width):
+def beam_se_step_fn(beam_width, selection="sample"):
     """An ``se_step_fn`` for :func:`lla.inference.sem.sem_iteration` (topic-LLA): paths drawn
     from beams of ``beam_width`` entries; rows per batched step = slots × B, slots =
     ``config.n_slots`` or about total / longest, at most 8192 / B."""
@@ -154,5 +229,5 @@ def beam_se_step_fn(beam_width):
     def se_step_fn(dynamics, phi, words, lengths, generator, config):
         slots = config.n_slots or auto_slots(lengths, cap=max(1, 8192 // W), floor=1)
         return beam_se_step(dynamics.stepper(), phi.log_phi_wk, words, lengths, beam_width=W,
-                            generator=generator, n_slots=slots)
+                            selection=selection, generator=generator, n_slots=slots)
     return se_step_fn

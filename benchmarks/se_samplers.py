@@ -9,6 +9,9 @@ hence the M-steps that follow them) differ.  Scores: particle filter with ``--pa
 
     python benchmarks/se_samplers.py --corpus movielens --topics 50 --iterations 6 \\
         --seeds 0,1 --json se_samplers.json
+
+``--samplers`` takes names with an optional size: ``smoother:16`` (S), ``mh:2`` (mh_steps),
+``beam:4`` (B).
 """
 
 import argparse
@@ -29,7 +32,8 @@ def main(argv=None):
     ap.add_argument("--topics", type=int, default=50)
     ap.add_argument("--iterations", type=int, default=6)
     ap.add_argument("--seeds", default="0,1")
-    ap.add_argument("--samplers", default="forward,mh,smoother,beam")
+    ap.add_argument("--samplers", default="forward,mh,smoother,beam",
+                    help="comma-separated; a size after a colon: smoother:16, mh:2, beam:4")
     ap.add_argument("--lda-iterations", type=int, default=200)
     ap.add_argument("--init-lstm-epochs", type=int, default=10)
     ap.add_argument("--lstm-epochs", type=int, default=2)
@@ -39,6 +43,8 @@ def main(argv=None):
     ap.add_argument("--beam-width", type=int, default=4)
     ap.add_argument("--particles", type=int, default=16, help="S of the scoring filter")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-start", action="store_true",
+                    help="do not score iteration 0 (the independent learner)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
@@ -51,14 +57,20 @@ def main(argv=None):
                   n_threads=args.threads, show_progress=False)
     runs = []
     for seed in seeds:
-        start = lla.TopicLLA(args.topics, n_iter=0, random_state=seed, **common).fit(corpus)
-        runs.append({"seed": seed, "sampler": "independent (iteration 0)", "iterations": 0,
-                     "perplexity": start.perplexity(corpus, n_particles=args.particles)})
-        print(runs[-1], flush=True)
+        if not args.no_start:
+            start = lla.TopicLLA(args.topics, n_iter=0, random_state=seed, **common).fit(corpus)
+            runs.append({"seed": seed, "sampler": "independent (iteration 0)", "iterations": 0,
+                         "perplexity": start.perplexity(corpus, n_particles=args.particles)})
+            print(runs[-1], flush=True)
         for sampler in samplers:
+            name, _, value = sampler.partition(":")
+            options = dict(common)
+            if value:   # "smoother:S", "mh:M", "beam:B": the sampler's size
+                options[{"smoother": "se_particles", "mh": "mh_steps",
+                         "beam": "beam_width"}[name]] = int(value)
             t0 = time.perf_counter()
-            m = lla.TopicLLA(args.topics, n_iter=args.iterations, se_sampler=sampler,
-                             random_state=seed, **common).fit(corpus)
+            m = lla.TopicLLA(args.topics, n_iter=args.iterations, se_sampler=name,
+                             random_state=seed, **options).fit(corpus)
             fit_seconds = time.perf_counter() - t0
             se_seconds = [h["se_seconds"] for h in m.history_ if "se_seconds" in h]
             runs.append({"seed": seed, "sampler": sampler, "iterations": m.n_iter_done_,
@@ -70,7 +82,7 @@ def main(argv=None):
           f"{args.lstm_epochs} LSTM epochs each, scored with S={args.particles}")
     print("| SE-step | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | SE-step s |")
     print("|---|" + "---:|" * (len(seeds) + 2))
-    for name in ["independent (iteration 0)"] + samplers:
+    for name in ([] if args.no_start else ["independent (iteration 0)"]) + samplers:
         rs = [r for r in runs if r["sampler"] == name]
         ppl = [r["perplexity"] for r in rs]
         se = np.mean([r.get("se_seconds_mean", np.nan) for r in rs])

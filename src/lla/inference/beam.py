@@ -1,28 +1,29 @@
-"""A beam-search SE-step: draw every document's topic path from its B most probable paths.
+"""A beam-search SE-step: draw every document's topic path from a beam of B partial paths.
 
 The paper "found empirically that augmenting the SEM inference with a beam search improved the
-performance" and says no more.  This is the choice made here (docs/topic_lla.md, "SE-step
-samplers"): per document keep a beam of the B best partial topic paths under the joint
+performance" and says no more.  Here (docs/topic_lla.md, "SE-step samplers") a document keeps a
+beam of B partial topic paths with weights W ∝ p(z_1..z_t, w_1..w_t) / (selection
+probability), each path with its own LSTM state.  At every token each path is extended by all
+K topics — the B·K candidate weights W_parent · θ_t(k | path) · φ_{w_t,k} are the θ·φ products
+the forward step computes for B rows — and B candidates survive.  At the end of the document
+one path is drawn ∝ its weight and traced back.  Two rules choose the survivors:
 
-    score(z_1..z_t) = log p(z_1..z_t, w_1..w_t) = Σ_{s ≤ t} log θ_s(z_s | z_<s) + log φ_{w_s, z_s}
-
-(θ_s from the LSTM run on that path's own history).  At every token each of the B paths is
-extended by all K topics (the B·K scores are the θ·φ products the forward step computes for B
-rows) and the B best extensions survive; at the end of the document one of the B complete
-paths is drawn with probability ∝ exp(score) = p(z, w) — i.e. from the posterior p(z | w)
-restricted to the final beam.  Properties:
-
-* B ≥ K^N (no pruning ever): the beam holds every path and the draw is an exact sample of the
-  posterior p(z | w) (tests compare with exact enumeration);
-* B = 1: greedy decoding, the path of the most probable topic at every step (deterministic);
-* in between: the draw concentrates on the high-probability paths the beam found — it uses
-  the words after t (as the smoother), but is biased towards the mode, i.e. between stochastic
-  EM (B large) and hard EM (B = 1).
+* ``"sample"`` (the default, and what ``TopicLLA(se_sampler="beam")`` runs): Fearnhead &
+  Clifford's (2003) resampling for discrete states, :func:`keep_or_resample` — the candidates
+  whose normalised weight p_i reaches the threshold c (Σ_i min(1, p_i/c) = B) survive with
+  their weight (the beam: the most probable paths are never lost), the others are sampled
+  without replacement with probabilities p_i/c and weight c.  It is unbiased (E[W'·1(kept)] =
+  p), never holds a path twice, is exactly the forward SE-step at B = 1 and exact posterior
+  sampling of p(z | w) once B ≥ K^N; in between it is a particle smoother without duplicate
+  particles (tests compare all three with enumeration).
+* ``"top"``: the B best candidates survive — a plain beam search, the path drawn ∝ p(z, w)
+  among the final B.  Mode-seeking (B = 1 is greedy decoding): on movielens it hardly changes
+  the paths between SEM iterations and ends worse than the forward step (docs/topic_lla.md).
 
 Cost: B × the rows of the forward step per batched step (one LSTM step and one K-way read-out
-per beam entry) plus a top-B over B·K candidates per slot, and 4 bytes per token and beam entry
-of history (topic and parent, int16) until the trace-back — the same as the particle smoother
-with S = B particles.
+per beam entry), a sort of B·K candidates per slot ("sample") or a top-B ("top"), and 4 bytes
+per token and beam entry of history (topic and parent, int16) until the trace-back — the same
+as the particle smoother with S = B particles.
 
 :func:`beam_se_step` is the batched sampler (torch, on the prior's device, continuous batching);
 :func:`beam_reference` is its slow twin over one document (explicit list of paths).

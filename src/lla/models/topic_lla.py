@@ -55,8 +55,8 @@ TOPIC_LLA_PARAMETERS = {
                         help="topic-lla SE-step: forward (the paper's, K-way), mh "
                              "(Metropolis-Hastings, for large K), auto (mh from K = "
                              f"{AUTO_MH_MIN_TOPICS} on the CPU, else forward), smoother "
-                             "(paths from a particle smoother) or beam (paths from a beam "
-                             "search)"),
+                             "(paths from a particle smoother) or beam (paths from a "
+                             "sampled beam search)"),
     "se_particles": Param("int", low=1, help="S of the smoother SE-step"),
     "mh_steps": Param("int", low=1, flag="--mh-steps", compare_flag="--mh-steps",
                       metavar="M", help="topic-lla mh SE-step: (document, word) proposal "
@@ -109,8 +109,10 @@ class TopicLLA(LLABase):
         * "smoother" — every document's whole path from a particle smoother's approximation
           of p(z | w) (:mod:`lla.inference.smoother`; uses the words after t,
           ``se_particles`` × the cost);
-        * "beam" — every document's path drawn ∝ p(z, w) from the ``beam_width`` best paths
-          a beam search keeps (:mod:`lla.inference.beam`; ``beam_width`` × the cost)
+        * "beam" — every document's path drawn from a beam of ``beam_width`` paths that keeps
+          the most probable candidates and samples the others without replacement, unbiasedly
+          (:mod:`lla.inference.beam`; the forward step at B = 1, the exact posterior p(z | w)
+          as B grows; ``beam_width`` × the cost)
     se_particles : S of the "smoother" SE-step
     mh_steps : (document proposal, word proposal) pairs per token of the "mh" SE-step
     mh_head : J of the "mh" SE-step: the word proposal weights a word's J most frequent topics

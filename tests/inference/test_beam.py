@@ -6,6 +6,7 @@ deterministic "top" selection draws from the twin's final beam."""
 import itertools
 
 import numpy as np
+import pytest
 import torch
 from scipy import stats
 
@@ -148,3 +149,15 @@ def test_same_generator_same_paths_and_empty_input(tiny):
     empty = beam_se_step(tiny.dynamics.stepper(), tiny.log_phi_t, np.zeros(0, np.int64),
                          np.zeros(2, np.int64), generator=torch.Generator())
     assert empty.shape == (0,)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda(tiny):
+    import copy
+    dynamics = copy.deepcopy(tiny.dynamics).to("cuda")
+    reps = 20_000
+    z = beam_se_step(dynamics.stepper(), tiny.log_phi_t.to("cuda"), np.tile(WORDS, reps),
+                     np.full(reps, len(WORDS)), beam_width=81,
+                     generator=torch.Generator(device="cuda").manual_seed(0), n_slots=256)
+    assert _pvalue(_codes(z.reshape(reps, len(WORDS)).astype(np.int64)),
+                   _posterior(tiny, WORDS)) > 1e-4

@@ -92,3 +92,16 @@ def test_needs_a_linear_readout():
         mh_se_step(LagDynamicsPrior(data.dynamics), FixedPhi(_counts(8), BETA).proposal(1),
                    np.asarray(data.corpus.tokens), data.corpus.doc_lengths,
                    generator=torch.Generator())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda_and_samples_the_same_conditional(tiny):
+    import copy
+    dynamics = copy.deepcopy(tiny.dynamics).to("cuda")
+    n_wk = _counts()
+    exact = _path_distribution(tiny.theta, topic_word(n_wk, BETA), WORDS)
+    reps = 20_000
+    z = mh_se_step(dynamics.stepper(), FixedPhi(n_wk, BETA).proposal(1), np.tile(WORDS, reps),
+                   np.full(reps, len(WORDS)), mh_steps=20,
+                   generator=torch.Generator(device="cuda").manual_seed(0), n_slots=512)
+    assert _pvalue(z.reshape(reps, len(WORDS)).astype(np.int64), exact) > 1e-4

@@ -107,7 +107,7 @@ def test_smoother_se_sampler_option(small, tmp_path):
     # the default (the paper's forward SE-step) is saved exactly as before the option existed
     assert "se_sampler" not in TopicLLA(3).get_params()
     with pytest.raises(lla.ParameterError, match="se_sampler"):
-        TopicLLA(3, se_sampler="beam", **TINY).fit(small.corpus)
+        TopicLLA(3, se_sampler="bogus", **TINY).fit(small.corpus)
     with pytest.raises(lla.ParameterError, match="se_particles"):
         TopicLLA(3, se_sampler="smoother", se_particles=0, **TINY).fit(small.corpus)
     ckpt = tmp_path / "ckpt"
@@ -121,6 +121,33 @@ def test_smoother_se_sampler_option(small, tmp_path):
     with pytest.raises(lla.InputError, match="se_particles, se_sampler"):
         TopicLLA(3, n_iter=2, random_state=1, checkpoint_dir=ckpt, **TINY).fit(
             small.corpus, resume=True)
+
+
+def test_mh_beam_and_auto_se_samplers(small, tmp_path):
+    from lla.models.topic_lla import AUTO_MH_MIN_TOPICS
+    # a sampler's own parameters are saved only with it
+    sampler_params = {"se_particles", "mh_steps", "mh_head", "beam_width"}
+    assert not sampler_params & set(TopicLLA(3).get_params())
+    assert sampler_params & set(TopicLLA(3, se_sampler="mh").get_params()) == \
+        {"mh_steps", "mh_head"}
+    assert sampler_params & set(TopicLLA(3, se_sampler="beam").get_params()) == {"beam_width"}
+    with pytest.raises(lla.ParameterError, match="mh_steps"):
+        TopicLLA(3, se_sampler="mh", mh_steps=0, **TINY).fit(small.corpus)
+    with pytest.raises(lla.ParameterError, match="beam_width"):
+        TopicLLA(3, se_sampler="beam", beam_width=0, **TINY).fit(small.corpus)
+    # auto: forward below AUTO_MH_MIN_TOPICS, mh from there (on the CPU)
+    assert TopicLLA(3, se_sampler="auto").se_sampler_used() == "forward"
+    assert TopicLLA(AUTO_MH_MIN_TOPICS, se_sampler="auto").se_sampler_used() == "mh"
+    for sampler, extra in (("mh", {"mh_steps": 3, "mh_head": 1}), ("beam", {"beam_width": 3})):
+        m = TopicLLA(3, n_iter=1, se_sampler=sampler, random_state=1,
+                     checkpoint_dir=tmp_path / sampler, **extra, **TINY).fit(small.corpus)
+        assert m.z_.shape == (small.corpus.n_prefix_tokens,) and m.history_[-1]["changed"] > 0
+        loaded = lla.load_model(tmp_path / sampler)
+        assert loaded.se_sampler == sampler
+        assert all(getattr(loaded, k) == v for k, v in extra.items())
+        again = TopicLLA(3, n_iter=1, se_sampler=sampler, random_state=1, **extra,
+                         **TINY).fit(small.corpus)
+        assert np.array_equal(again.z_, m.z_)     # same seed, same draws
 
 
 def _phi_distance(phi, true_phi):

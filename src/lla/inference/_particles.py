@@ -12,10 +12,14 @@ Per token w_t of every slot, with the locally optimal proposal (DESIGN §3):
 A slot whose document starts at this step gets fresh rows and uniform weights first.  The two
 callers differ only in what they read off (predictives and ranks, or the paths) and in how they
 normalise the weights, so the order of the random draws of each stays exactly as it was.
+
+:func:`trace_back` reads the kept path of every document back from the recorded topics and
+ancestors of a population of rows (the smoother's particles, the beam SE-step's beam entries).
 """
 
 import math
 
+import numpy as np
 import torch
 
 from .sampling import categorical
@@ -96,3 +100,30 @@ class ProgressCounter:
         if (s & 63) == 63 or s == self.n_steps - 1:
             self.bar.update(self.done)
             self.done = 0
+
+
+def trace_back(z_hist, back, final, schedule, ends, n):
+    """The paths of a population of rows per slot (particles, beam entries), read back to front.
+
+    z_hist : (n_steps, B, S) tensor, the topic row r of slot b took at step s
+    back : (n_steps, B, S) tensor: row r of step s+1 continues the path of row back[s, b, r]
+        of step s (resampling ancestors; beam parents)
+    final : (n_steps, B) tensor, the row whose path is kept where a document ends at step s
+    schedule : the :class:`~lla.inference.schedule.Schedule`;  ends : bool (n_steps, B), where
+        a document ends;  n : number of tokens
+
+    Returns int32 (n,): the kept path of every document, aligned with the tokens.
+    """
+    z_hist = z_hist.cpu().numpy()
+    back = back.cpu().numpy().astype(np.int64)
+    final = final.cpu().numpy()
+    token_index = schedule.token_index
+    B = token_index.shape[1]
+    out = np.zeros(n + 1, dtype=np.int32)  # slot n: writes of idle rows
+    slots = np.arange(B)
+    p = np.zeros(B, dtype=np.int64)
+    for s in range(token_index.shape[0] - 1, -1, -1):
+        row = np.where(ends[s], final[s], back[s, slots, p])   # the row followed at step s
+        out[np.where(token_index[s] >= 0, token_index[s], n)] = z_hist[s, slots, row]
+        p = row
+    return out[:n]

@@ -161,3 +161,10 @@ def fused_se_step(dynamics, log_phi_wk, words, lengths, generator, config=None):
         z, _ = categorical((log_theta + log_phi_wk[w]).reshape(-1, K), u)
         z_buf[torch.where(index >= 0, index, n).reshape(-1)] = z
     return z_buf[:n].to(torch.int32).cpu().numpy()
+
+
+def fused_se_step_fn(dynamics, phi, words, lengths, generator, config=None):
+    """The ``se_step_fn`` of word-/char-LLA (:func:`lla.inference.sem.sem_iteration`):
+    :func:`fused_se_step` with the log φ of the step's
+    :class:`~lla.inference.counts.FixedPhi` ``phi``."""
+    return fused_se_step(dynamics, phi.log_phi_wk, words, lengths, generator, config)

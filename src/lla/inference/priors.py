@@ -10,6 +10,12 @@ A prior is any object with
     advance(state, z) -> state          feed z_t (int64 (R,)): the state for t+1
     select(state, index) -> state       rows ``index`` (int64 (R',)) (particle resampling)
 
+Optional, a *linear read-out* (needed by the MH SE-step, :mod:`lla.inference.mh_step`, which
+computes only the logits of the topics it proposes):
+
+    features(state) -> float (R, H)     s_t of every row
+    readout() -> (W float (K, H), b float (K,))   log θ_t = log_softmax(s_t Wᵀ + b)
+
 ``state`` is opaque (a tensor or a tuple of tensors with R rows).  The LSTM of topic-LLA
 provides it through :meth:`lla.nn.dynamics.Dynamics.stepper`; :class:`DDPrior` is ddLDA's causal
 window prior (DESIGN §4); :class:`LagDynamicsPrior` adapts the known dynamics of

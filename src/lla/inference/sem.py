@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn.training import train_epoch
-from .counts import log_phi_wk, topic_counts
+from .counts import FixedPhi, topic_counts
 from .schedule import auto_slots
 from .se_step import se_step
 
@@ -48,10 +48,11 @@ def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, ba
     return loss
 
 
-def sequential_se_step(dynamics, log_phi_wk, words, lengths, generator, config):
+def sequential_se_step(dynamics, phi, words, lengths, generator, config):
     """Topic-LLA's SE-step: θ_t from the LSTM run on the sampled z_<t (sequential in t, batched
-    across documents, :func:`lla.inference.se_step.se_step`).  Returns int32 (N,)."""
-    return se_step(dynamics.stepper(), log_phi_wk, words, lengths, generator=generator,
+    across documents, :func:`lla.inference.se_step.se_step`).  ``phi`` is the step's
+    :class:`~lla.inference.counts.FixedPhi`.  Returns int32 (N,)."""
+    return se_step(dynamics.stepper(), phi.log_phi_wk, words, lengths, generator=generator,
                    n_slots=config.n_slots or auto_slots(lengths))
 
 
@@ -68,9 +69,10 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     beta : β
     config : StepConfig
     streams : (se_generator, dropout_generator, shuffle_rng) for this iteration
-    se_step_fn : se_step_fn(dynamics, log_phi_wk (V, K) tensor, words, lengths, generator,
-        config) -> z int32 (N,); default :func:`sequential_se_step` (topic-LLA); word-/char-LLA
-        pass their fused sampler
+    se_step_fn : se_step_fn(dynamics, phi, words, lengths, generator, config) -> z int32 (N,),
+        ``phi`` the :class:`~lla.inference.counts.FixedPhi` of n_wk and β (its log φ or its MH
+        alias tables are made when the sampler asks for them); default
+        :func:`sequential_se_step` (topic-LLA); word-/char-LLA pass their fused sampler
     symbols : the LSTM's input sequence for the M-step (None: z, topic-LLA; the words for
         word-/char-LLA)
 
@@ -80,7 +82,7 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     V, K = n_wk.shape
     device = dynamics.device
     start = time.perf_counter()
-    z = se_step_fn(dynamics, log_phi_wk(n_wk, beta, device), words, lengths, se_gen, config)
+    z = se_step_fn(dynamics, FixedPhi(n_wk, beta, device), words, lengths, se_gen, config)
     se_seconds = time.perf_counter() - start
     n_wk = topic_counts(words, z, V, K)
     start = time.perf_counter()

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import Particles, ProgressCounter
+from ._particles import Particles, ProgressCounter, trace_back
 from .schedule import auto_slots, pack
 
 
@@ -101,19 +101,7 @@ def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, gene
         anc_hist[s] = particles.resample(w, cdf)
         counter.step(s)
 
-    # trace back: p = the particle (after step s's resampling) whose path we follow
-    z_hist = z_hist.cpu().numpy()
-    anc_hist = anc_hist.cpu().numpy().astype(np.int64)
-    final = final.cpu().numpy()
-    token_index = schedule.token_index
-    out = np.zeros(n + 1, dtype=np.int32)  # slot n: writes of idle rows
-    slots = np.arange(B)
-    p = np.zeros(B, dtype=np.int64)
-    for s in range(n_steps - 1, -1, -1):
-        row = np.where(ends[s], final[s], anc_hist[s, slots, p])   # the row drawn at step s
-        out[np.where(token_index[s] >= 0, token_index[s], n)] = z_hist[s, slots, row]
-        p = row  # row r at step s continued the particle r of step s-1
-    return out[:n]
+    return trace_back(z_hist, anc_hist, final, schedule, ends, n)
 
 
 def smoother_reference(theta_fn, topic_word, words, n_particles, rng):
@@ -155,8 +143,8 @@ def smoother_se_step_fn(n_particles):
     step = slots × S; slots = ``config.n_slots`` or about total / longest, at most 8192 / S."""
     S = int(n_particles)
 
-    def se_step_fn(dynamics, log_phi_wk, words, lengths, generator, config):
+    def se_step_fn(dynamics, phi, words, lengths, generator, config):
         slots = config.n_slots or auto_slots(lengths, cap=max(1, 8192 // S), floor=1)
-        return smoother_se_step(dynamics.stepper(), log_phi_wk, words, lengths, n_particles=S,
+        return smoother_se_step(dynamics.stepper(), phi.log_phi_wk, words, lengths, n_particles=S,
                                 generator=generator, n_slots=slots)
     return se_step_fn

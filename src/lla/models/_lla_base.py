@@ -117,7 +117,8 @@ class LLABase(TopicWordMixin, Model):
         return None
 
     def _se_step_fn(self):
-        """se_step_fn(dynamics, log_phi_wk, words, lengths, generator, config) -> z."""
+        """se_step_fn(dynamics, phi, words, lengths, generator, config) -> z (``phi``: the step's
+        :class:`lla.inference.counts.FixedPhi`)."""
         return sequential_se_step
 
     def _validation_log_prob(self, corpus):

@@ -7,9 +7,10 @@ Training (:meth:`TopicLLA.fit`) is stochastic EM on the training prefixes:
 
 1. ``init_lda_iter`` sweeps of collapsed-Gibbs :class:`lla.LDA` give z; an LSTM is fitted on
    them for ``init_lstm_epochs`` (iteration 0 = the "independent learner" of the paper);
-2. iterations 1..``n_iter``: SE-step (:mod:`lla.inference.se_step`, all documents batched,
-   sequential in t), then M-step (counts → φ; ``lstm_epochs_per_iter`` epochs of Adam on the
-   sampled z).
+2. iterations 1..``n_iter``: SE-step (all documents batched, sequential in t; the sampler is
+   ``se_sampler``: :mod:`lla.inference.se_step` by default, or :mod:`~lla.inference.mh_step`,
+   :mod:`~lla.inference.smoother`, :mod:`~lla.inference.beam`), then M-step (counts → φ;
+   ``lstm_epochs_per_iter`` epochs of Adam on the sampled z).
 
 Scoring (:meth:`heldout_log_prob`) runs the particle filter of :mod:`lla.inference.particle_filter`
 through whole documents and returns log p(w_t | w_<t) of the suffix tokens.
@@ -32,20 +33,41 @@ from .._progress import progress
 from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
                                          path_callback, ranking_callback)
 from ..inference.schedule import auto_slots
+from ..inference.beam import beam_se_step_fn
+from ..inference.mh_step import mh_se_step_fn
 from ..inference.smoother import smoother_se_step_fn
 from .. import params
 from ..params import Param
 from ._lla_base import _SCORE, _VALID, LLA_PARAMETERS, LLABase
+
+#: K from which ``se_sampler="auto"`` uses the MH SE-step on the CPU (measured: docs/topic_lla.md)
+AUTO_MH_MIN_TOPICS = 500
+
+#: the hyper-parameters that only a given SE-step sampler reads (saved only with it)
+_SAMPLER_PARAMETERS = {"smoother": ("se_particles",), "mh": ("mh_steps", "mh_head"),
+                       "auto": ("mh_steps", "mh_head"), "beam": ("beam_width",)}
 
 #: topic-LLA's own hyper-parameters, beside those of every LLA variant
 TOPIC_LLA_PARAMETERS = {
     **LLA_PARAMETERS,
     "validation_particles": Param("int", low=1, resumable=True,
                                   help="S of the validation particle filter"),
-    "se_sampler": Param("str", choices=("forward", "smoother"), flag="--se-sampler",
-                        help="topic-lla SE-step: forward (the paper's) or smoother (whole "
-                             "paths from a particle smoother)"),
+    "se_sampler": Param("str", choices=("forward", "smoother", "mh", "beam", "auto"),
+                        flag="--se-sampler", compare_flag="--se-sampler",
+                        help="topic-lla SE-step: forward (the paper's, K-way), mh "
+                             "(Metropolis-Hastings, for large K), auto (mh from K = "
+                             f"{AUTO_MH_MIN_TOPICS} on the CPU, else forward), smoother "
+                             "(paths from a particle smoother) or beam (paths from a "
+                             "sampled beam search)"),
     "se_particles": Param("int", low=1, help="S of the smoother SE-step"),
+    "mh_steps": Param("int", low=1, flag="--mh-steps", compare_flag="--mh-steps",
+                      metavar="M", help="topic-lla mh SE-step: (document, word) proposal "
+                                        "pairs per token"),
+    "mh_head": Param("int", low=0, flag="--mh-head", compare_flag="--mh-head", metavar="J",
+                     help="topic-lla mh SE-step: a word's topics (most frequent first) whose "
+                          "proposal is weighted by θ_t; the rest are proposed from φ alone"),
+    "beam_width": Param("int", low=1, flag="--beam-width", compare_flag="--beam-width",
+                        metavar="B", help="topic-lla beam SE-step: paths kept per document"),
     "n_particles": params.PARTICLES,
 }
 
@@ -78,11 +100,26 @@ class TopicLLA(LLABase):
     validation_particles : S of the validation particle filter
     n_slots : documents processed side by side in the SE-step (continuous batching; None:
         about total tokens / longest document)
-    se_sampler : "forward" (the paper's SE-step: z_t ~ θ_t φ_{w_t} token by token) or
-        "smoother" (every document's whole path drawn from a particle smoother's approximation
-        of p(z | w), :mod:`lla.inference.smoother`; uses the words after t, ``se_particles``
-        × the cost)
+    se_sampler : the SE-step (docs/topic_lla.md, "SE-step samplers"):
+
+        * "forward" — the paper's SE-step: z_t ~ π_t ∝ θ_t φ_{w_t} token by token, all K
+          logits and a K-way softmax per token (:mod:`lla.inference.se_step`);
+        * "mh" — the same conditional π_t by a short Metropolis–Hastings chain that needs the
+          logits of the proposed topics only (:mod:`lla.inference.mh_step`): faster for large
+          K, approximate after ``mh_steps`` steps (exact as they grow);
+        * "auto" — "mh" on the CPU from K = ``AUTO_MH_MIN_TOPICS`` (500), else "forward";
+        * "smoother" — every document's whole path from a particle smoother's approximation
+          of p(z | w) (:mod:`lla.inference.smoother`; uses the words after t,
+          ``se_particles`` × the cost);
+        * "beam" — every document's path drawn from a beam of ``beam_width`` paths that keeps
+          the most probable candidates and samples the others without replacement, unbiasedly
+          (:mod:`lla.inference.beam`; the forward step at B = 1, the exact posterior p(z | w)
+          as B grows; ``beam_width`` × the cost)
     se_particles : S of the "smoother" SE-step
+    mh_steps : (document proposal, word proposal) pairs per token of the "mh" SE-step
+    mh_head : J of the "mh" SE-step: the word proposal weights a word's J most frequent topics
+        by θ_t (J logits per token) and proposes its other topics from φ alone
+    beam_width : B of the "beam" SE-step
     n_particles : S of held-out scoring by the particle filter (``heldout_log_prob``,
         ``heldout_ranks``, ``transform``), unless those are given another
     n_threads : threads of torch and of the LDA initialisation (whose result depends on this
@@ -114,7 +151,8 @@ class TopicLLA(LLABase):
                  lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, validation_particles=DEFAULT_PARTICLES, n_slots=None,
-                 se_sampler="forward", se_particles=16, n_particles=DEFAULT_PARTICLES,
+                 se_sampler="forward", se_particles=16, mh_steps=2, mh_head=64,
+                 beam_width=4, n_particles=DEFAULT_PARTICLES,
                  n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,
                  show_progress=None):
         self._store_arguments(locals())
@@ -124,17 +162,34 @@ class TopicLLA(LLABase):
     def _validation_log_prob(self, corpus):
         return self._score(corpus, int(self.validation_particles), (_VALID,))
 
+    def se_sampler_used(self):
+        """The SE-step sampler that runs: ``se_sampler`` with "auto" resolved by K and device."""
+        if self.se_sampler != "auto":
+            return self.se_sampler
+        cpu = self._torch_device().type == "cpu"
+        return "mh" if cpu and int(self.n_topics) >= AUTO_MH_MIN_TOPICS else "forward"
+
     def _se_step_fn(self):
-        if self.se_sampler == "smoother":
+        sampler = self.se_sampler_used()
+        if sampler == "smoother":
             return smoother_se_step_fn(int(self.se_particles))
+        if sampler == "mh":
+            return mh_se_step_fn(int(self.mh_steps), int(self.mh_head))
+        if sampler == "beam":
+            return beam_se_step_fn(int(self.beam_width))
         return super()._se_step_fn()
 
     def get_params(self):
         params = super().get_params()
-        if params.get("se_sampler", "forward") == "forward":
+        sampler = params.get("se_sampler", "forward")
+        used = _SAMPLER_PARAMETERS.get(sampler, ())
+        for names in _SAMPLER_PARAMETERS.values():
+            for name in names:
+                if name not in used:
+                    params.pop(name, None)
+        if sampler == "forward":
             # the paper's SE-step: saved exactly as before the option existed
             params.pop("se_sampler", None)
-            params.pop("se_particles", None)
         return params
 
     # -- scoring ------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import numpy as np
 from ..data.readers import read_type_names
 from ..errors import InputError, ParameterError
 from ..inference.exact import exact_log_prob, exact_paths, exact_predictive
-from ..inference.fused import fused_se_step
+from ..inference.fused import fused_se_step_fn
 from ..nn.char_encoder import CharInputEncoder, build_char_table
 from ..nn.dynamics import WordEncoder
 from ..params import Param
@@ -80,7 +80,7 @@ class WordLLA(LLABase):
         return words
 
     def _se_step_fn(self):
-        return fused_se_step
+        return fused_se_step_fn
 
     def _validation_log_prob(self, corpus):
         return self._exact(corpus)

@@ -177,7 +177,8 @@ class DynamicsStepper:
 
     Implements the *prior* protocol of :mod:`lla.inference.priors`: the state after consuming
     c_{<t} is (h, c), each float (R, H); ``log_theta(state)`` gives log θ_t (R, K);
-    ``advance(state, z)`` feeds z_t.  A row in its fresh state has consumed only x_0.
+    ``advance(state, z)`` feeds z_t.  A row in its fresh state has consumed only x_0.  It also
+    has the protocol's optional linear read-out (``features``, ``readout``).
     """
 
     def __init__(self, dynamics):
@@ -222,6 +223,15 @@ class DynamicsStepper:
     def log_theta(self, state):
         """log θ_t, float (R, K)."""
         return torch.log_softmax(torch.addmm(self._b_p, state[0], self._w_p_t), dim=1)
+
+    def features(self, state):
+        """s_t, float (R, H): log θ_t = log_softmax(s_t W_pᵀ + b_p) (see :meth:`readout`)."""
+        return state[0]
+
+    def readout(self):
+        """(W_p float (K, H), b_p float (K,)): the linear read-out of θ_t from
+        :meth:`features`, for samplers that need only a few of the K logits (the MH SE-step)."""
+        return self._w_p_t.T, self._b_p
 
     def advance(self, state, z):
         """Feed symbol c_t (int64 (R,): a topic for topic-LLA, a word for word-/char-LLA; -1 =

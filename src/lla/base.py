@@ -34,6 +34,8 @@ from .evaluation.perplexity import perplexity
 from .params import check
 
 MODEL_FORMAT_VERSION = 1
+#: arrays that Model.save adds to every model's own (the vocabulary, item names)
+SHARED_ARRAYS = ("vocab_utf8", "item_names_json")
 _REGISTRY = {}
 
 
@@ -228,6 +230,13 @@ class Model:
         """One line on what training did (sweeps, iterations, epochs, tokens/s), printed by
         ``lla train``; empty when there is nothing to say."""
         return ""
+
+    def convergence(self):
+        """[(training seconds so far, validation perplexity)] recorded during training — the
+        curve of the paper's Fig. 8 (empty unless the model was trained with a validation
+        split: LLA with ``early_stopping`` or a ``validation`` corpus, LDA with ``validation``,
+        the LSTM LMs and the autoencoder with ``validation=True``)."""
+        return []
 
     def interruption(self):
         """None, or how an interrupted training (Ctrl-C) ended, e.g. "interrupted after 3 of 10

@@ -6,7 +6,8 @@ Layout of the output directory::
     DIR/runs/<run>/model.json, arrays.safetensors   the trained model (``lla.load_model``)
     DIR/runs/<run>/result.json                      its scores, sizes and training time
     DIR/results.json, DIR/results.md                every run, as data and as a table
-    DIR/ppl_vs_size.png, ppl_vs_topics.png, joint_vs_independent.png
+    DIR/ppl_vs_size.png, ppl_vs_topics.png, joint_vs_independent.png, convergence.png
+    DIR/report.html                                 the HTML report (:mod:`lla.report`)
 
 A run is ``<model>`` or ``<model>-K<k>`` for models with topics.  Runs whose ``result.json``
 exists are not trained again, so an interrupted comparison resumes where it stopped.
@@ -106,7 +107,8 @@ def run_one(run, model_name, k, corpus, out_dir, settings):
     model.save(run_dir / "model", force=True)
     result = evaluate(model, corpus, ranking="auto")
     result.update(run=run, model=model_name, topics=k, train_seconds=train_seconds,
-                  params=_jsonable(model.get_params()))
+                  params=_jsonable(model.get_params()),
+                  convergence=[list(point) for point in model.convergence()])
     atomic_write_text(result_path, json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
 
@@ -131,7 +133,26 @@ def compare(corpus, out_dir, models=DEFAULT_MODELS, settings=None, command=None)
         bar.set_postfix_str(run)
         results.append(run_one(run, model_name, k, corpus, out_dir, settings))
     write_outputs(results, corpus, out_dir, settings, command)
+    write_report(results, corpus, out_dir)
     return results
+
+
+def write_report(results, corpus, out_dir):
+    """DIR/report.html (:mod:`lla.report`): for every model its run with the largest K (and the
+    models without topics), scored as in the table; topic models matched against the first."""
+    from .base import load_model
+    from .report import write_html
+    from .report.build import build_report
+    chosen = {}
+    for r in results:
+        if r["model"] not in chosen or (r.get("topics") or 0) > (chosen[r["model"]].get("topics")
+                                                                    or 0):
+            chosen[r["model"]] = r
+    named = [(r["run"], load_model(Path(out_dir) / "runs" / r["run"] / "model"))
+             for r in chosen.values()]
+    report = build_report(named, corpus, title=f"lla compare: {Path(out_dir).name}",
+                          results={r["run"]: r for r in chosen.values()})
+    write_html(report, Path(out_dir) / "report.html")
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -173,6 +194,8 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
           "![perplexity against model size](ppl_vs_size.png)", "",
           "![perplexity against K](ppl_vs_topics.png)", "",
           "![joint against independent training](joint_vs_independent.png)", ""]
+    if any(r.get("convergence") for r in results):
+        md += ["![validation perplexity against training time](convergence.png)", ""]
     atomic_write_text(out_dir / "results.md", "\n".join(md))
     plot_results(results, out_dir)
 

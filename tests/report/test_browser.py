@@ -134,3 +134,37 @@ def test_screenshot_is_not_blank(page, tmp_path):
     assert pixels.shape[0] > 500 and pixels.shape[1] > 800
     assert float(pixels.std()) > 0.1                      # not a blank/white page
     assert float(np.mean(pixels.mean(axis=2) < 0.5)) > 0.02  # has dark ink (header, text)
+
+
+def test_the_report_of_trained_models_in_the_browser(browser, tmp_path):
+    """`lla report` of two real models (LDA and topic-LLA on a small event log with item names):
+    no console errors, every table and figure there, histories with topic paths."""
+    import lla
+    from lla.cli.main import main
+    from lla.data.synthetic import generate
+
+    data = generate(n_docs=30, doc_length=30, n_topics=3, vocab_size=20, seed=4)
+    names = [None] + [f"Film {i}" for i in range(1, 20)]
+    corpus = lla.Corpus.from_documents(list(data.corpus), 20, item_names=names,
+                                       meta={"options": {"format": "events"}})
+    corpus.save(tmp_path / "corpus")
+    corpus = lla.Corpus.open(tmp_path / "corpus")
+    lla.LDA(3, n_iter=10, n_threads=1, random_state=0,
+            show_progress=False).fit(corpus).save(tmp_path / "lda")
+    lla.TopicLLA(3, embedding_size=4, hidden_size=6, n_iter=1, init_lda_iter=5,
+                 init_lstm_epochs=1, lstm_epochs_per_iter=1, n_particles=4, n_threads=1,
+                 random_state=0, show_progress=False).fit(corpus).save(tmp_path / "tlla")
+    assert main(["report", str(tmp_path / "lda"), str(tmp_path / "tlla"), "--out",
+                 str(tmp_path / "r"), "--histories", "3"]) == 0
+    browser.get((tmp_path / "r" / "report.html").resolve().as_uri())
+    assert _errors(browser) == []
+    tables = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table')).map(t => t.className)")
+    assert tables.count("sortable topics") == 2 and tables.count("sortable histories") == 2
+    assert "sortable pairs" in tables                      # the matched topics side by side
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    # LDA: dendrogram, map, transitions; topic-LLA: the same and the LSTM's transitions
+    assert len(images) == 7 and all(done and width > 100 for done, width in images)
+    text = browser.execute_script("return document.body.innerText")
+    assert "Film" in text and "HR@10" in text

@@ -441,6 +441,17 @@ class LLABase(TopicWordMixin, Model):
             return f"interrupted after {self.n_iter_done_} of {self.n_iter} SEM iterations"
         return None
 
+    def convergence(self):
+        """(training seconds so far, validation perplexity) after every validated iteration;
+        training seconds = LDA start + LSTM epochs + SE-steps (validation scoring excluded)."""
+        out, seconds = [], 0.0
+        for h in getattr(self, "history_", []):
+            seconds += sum(h.get(k, 0.0) or 0.0 for k in ("lda_seconds", "lstm_seconds",
+                                                           "se_seconds"))
+            if "validation_perplexity" in h:
+                out.append((seconds, h["validation_perplexity"]))
+        return out
+
     def fit_summary(self):
         wanted = int(self.n_iter)
         text = f"{self.n_iter_done_} SEM iterations"

@@ -17,7 +17,7 @@ never seen.
 import numpy as np
 
 from .._threads import torch_threads
-from ..base import Model
+from ..base import SHARED_ARRAYS, Model
 from ..errors import InputError
 from ..nn.state import numpy_to_tensors, tensors_to_numpy
 
@@ -94,6 +94,18 @@ class NeuralBaseline(Model):
     def fit_summary(self):
         return f"best epoch {self.n_epochs_trained_}"
 
+    def convergence(self):
+        """(training seconds so far, validation perplexity) after every epoch of the validation
+        stage (``validation=True``)."""
+        out, seconds = [], 0.0
+        for h in getattr(self, "history_", []):
+            if h.get("stage") != "validation":
+                continue
+            seconds += h.get("seconds", 0.0)
+            if "valid_perplexity" in h:
+                out.append((seconds, h["valid_perplexity"]))
+        return out
+
     # -- persistence (subclasses provide ``_build(V, counts, seed)``) ---------------------------
     def _get_state(self):
         meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,
@@ -105,8 +117,8 @@ class NeuralBaseline(Model):
             V = int(metadata["n_types"])
             self._restore_extra_state(metadata)
             module = self._build(V, np.zeros(V), 0)
-            weights = {k: v for k, v in arrays.items() if k != "vocab_utf8"}  # the vocabulary
-            module.load_state_dict(numpy_to_tensors("", weights, "cpu"))          # (base.save)
+            weights = {k: v for k, v in arrays.items() if k not in SHARED_ARRAYS}
+            module.load_state_dict(numpy_to_tensors("", weights, "cpu"))
             self.history_ = list(metadata.get("history", []))
             self.n_epochs_trained_ = int(metadata.get("n_epochs_trained", 0))
         except (KeyError, TypeError, ValueError, RuntimeError) as e:

@@ -18,6 +18,7 @@ from .._threads import numba_steps, numba_thread_count
 from ..base import Model
 from ..topics import TopicWordMixin
 from ..errors import InputError, NotFittedError, ParameterError
+from ..evaluation.perplexity import perplexity
 from ..inference.counts import topic_word
 from .. import params
 from ..params import Param
@@ -120,8 +121,14 @@ class LDA(TopicWordMixin, Model):
 
     # -- training -----------------------------------------------------------------------------
     @numba_steps
-    def fit(self, corpus, *, resume=False, callback=None):
+    def fit(self, corpus, *, resume=False, callback=None, validation=None):
         """Run ``n_iter`` collapsed Gibbs sweeps over the training prefixes of ``corpus``.
+
+        ``validation``: a corpus with the same training prefixes as ``corpus`` (typically
+        ``corpus`` itself when it is ``some_corpus.prefix_corpus()``, whose suffixes are the rest
+        of the original prefixes): every ``evaluate_every`` sweeps its suffixes are scored by
+        document completion with the current θ_d and φ, and ``convergence_`` records (sweep,
+        training seconds so far, validation perplexity) — the curve of the paper's Fig. 8.
 
         ``callback(model, sweep, stats)`` is called after every sweep (sweep counts from 1);
         ``stats`` has ``seconds`` (sampling time of the sweep), ``tokens_per_second`` and
@@ -135,6 +142,10 @@ class LDA(TopicWordMixin, Model):
 
         self._validate()
         self._refuse_resume(resume)
+        if validation is not None and validation.fingerprint() != corpus.fingerprint():
+            raise ParameterError("validation must have the training corpus's prefixes (its "
+                                 "suffixes are scored by document completion), e.g. "
+                                 "corpus.prefix_corpus() for both")
         K = int(self.n_topics)
         alpha, beta = self.alpha_, float(self.beta)
         words, doc_ptr, prefix_lengths = corpus.prefix_arrays()
@@ -181,6 +192,10 @@ class LDA(TopicWordMixin, Model):
                        enabled=self.show_progress)
         fit_start = time.perf_counter()
         interrupted = False
+        trained_seconds = 0.0
+        convergence = []
+        if validation is not None:
+            held, held_ptr = validation.suffix_arrays()
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
@@ -188,6 +203,7 @@ class LDA(TopicWordMixin, Model):
                                 n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta,
                                 int(self.mh_steps), sampler, rng_state)
                 seconds = time.perf_counter() - start
+                trained_seconds += seconds
                 done = sweep
                 if sweep > int(self.n_iter) - n_avg:
                     sum_dk += n_dk
@@ -196,6 +212,13 @@ class LDA(TopicWordMixin, Model):
                 if sweep % int(self.evaluate_every) == 0 or sweep == int(self.n_iter):
                     ll = gibbs.log_joint(n_wk, n_k, n_dk, prefix_lengths, alpha, beta) / N
                     history.append((sweep, ll))
+                    if validation is not None:
+                        theta = (n_dk + alpha) / (prefix_lengths[:, None] + K * alpha)
+                        phi_wk = np.ascontiguousarray(topic_word(n_wk, beta).T)
+                        lp = gibbs.mixture_log_prob(held, held_ptr, theta, phi_wk,
+                                                    np.empty(len(held)))
+                        convergence.append({"sweep": sweep, "seconds": trained_seconds,
+                                            "validation_perplexity": perplexity(lp)})
                 stats = {"sweep": sweep, "seconds": seconds, "tokens_per_second": N / seconds,
                          "log_likelihood": ll}
                 bar.update(1)
@@ -220,6 +243,7 @@ class LDA(TopicWordMixin, Model):
         self.log_likelihood_history_ = np.asarray(history, dtype=np.float64).reshape(-1, 2)
         self.n_iter_done_ = done
         self.interrupted_ = interrupted
+        self.convergence_ = convergence
         self.n_averaged_ = averaged
         self.fit_seconds_ = time.perf_counter() - fit_start
         self.fingerprint_ = corpus.fingerprint()
@@ -343,6 +367,10 @@ class LDA(TopicWordMixin, Model):
             return f"interrupted after {self.n_iter_done_} of {self.n_iter} sweeps"
         return None
 
+    def convergence(self):
+        return [(c["seconds"], c["validation_perplexity"]) for c in
+                getattr(self, "convergence_", [])]
+
     def fit_summary(self):
         text = f"{self.n_iter_done_} sweeps"
         if self.n_iter_done_ < int(self.n_iter):
@@ -367,6 +395,7 @@ class LDA(TopicWordMixin, Model):
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self):
         meta = {"fingerprint": self.fingerprint_, "inference_seed": self.inference_seed_,
+                "convergence": getattr(self, "convergence_", []),
                 "n_iter_done": self.n_iter_done_, "n_averaged": self.n_averaged_,
                 "interrupted": bool(getattr(self, "interrupted_", False)),
                 "corpus_path": self.corpus_path_}
@@ -385,6 +414,7 @@ class LDA(TopicWordMixin, Model):
             self.n_iter_done_ = int(metadata["n_iter_done"])
             self.n_averaged_ = int(metadata.get("n_averaged", 0))
             self.interrupted_ = bool(metadata.get("interrupted", False))
+            self.convergence_ = list(metadata.get("convergence", []))
             self.corpus_path_ = metadata.get("corpus_path")
             self.n_wk_, self.n_k_, self.n_dk_ = arrays["n_wk"], arrays["n_k"], arrays["n_dk"]
             self.z_, self.prefix_lengths_ = arrays["z"], arrays["prefix_lengths"]

@@ -93,9 +93,12 @@ def history_rows(model, corpus, *, n_histories=5, n_items=5, n_particles=None):
     return rows
 
 
-def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_data=None):
-    """A :class:`ModelReport` of one fitted model scored on ``corpus``."""
-    result = evaluate(model, corpus, n_particles=n_particles)
+def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_data=None,
+                 result=None):
+    """A :class:`ModelReport` of one fitted model scored on ``corpus`` (``result``: its
+    :func:`lla.evaluation.evaluate` result when already known, e.g. from ``lla compare``)."""
+    if result is None:
+        result = evaluate(model, corpus, n_particles=n_particles)
     summary = {"model": model.model_name, "held-out perplexity": result["perplexity"],
                "held-out tokens": result["heldout_tokens"],
                "dense parameters": result["parameters"]["dense"],
@@ -130,12 +133,15 @@ def comparison(name_a, model_a, name_b, model_b, *, n_words=6, n_pairs=None):
     return ModelComparison(name_a, name_b, pairs, metric=matching.metric)
 
 
-def build_report(named_models, corpus, *, title=None, n_histories=5, n_particles=None):
+def build_report(named_models, corpus, *, title=None, n_histories=5, n_particles=None,
+                 results=None):
     """A :class:`Report` of ``named_models`` ([(name, model)]) on ``corpus``; with two or more
-    models with topics, the first is compared with each other one."""
+    models with topics, the first is compared with each other one.  ``results``: optional
+    {name: evaluate() result} already computed."""
     start = time.perf_counter()
-    models = [model_report(name, m, corpus, n_histories=n_histories, n_particles=n_particles)
-              for name, m in named_models]
+    results = results or {}
+    models = [model_report(name, m, corpus, n_histories=n_histories, n_particles=n_particles,
+                           result=results.get(name)) for name, m in named_models]
     topical = [(n, m) for n, m in named_models if m._has_topics()]
     comparisons = [comparison(*topical[0], *other) for other in topical[1:]]
     meta = {"corpus": str(corpus.path) if corpus.path else "in memory",

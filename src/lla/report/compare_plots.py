@@ -56,6 +56,24 @@ def plot_results(results, out_dir):
     _plot_size(results, out_dir / "ppl_vs_size.png")
     _plot_topics(results, out_dir / "ppl_vs_topics.png")
     _plot_joint(results, out_dir / "joint_vs_independent.png")
+    if any(r.get("convergence") for r in results):
+        plot_convergence(results, out_dir / "convergence.png")
+
+
+def plot_convergence(results, path):
+    """The paper's Fig. 8: validation perplexity (a split of the training prefixes) against
+    training seconds, for every run that recorded it (``result["convergence"]``)."""
+    fig, ax = _figure(6.8, 4.6)
+    names = {r["model"] for r in results}
+    for r in results:
+        points = r.get("convergence") or []
+        if points:
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, label=r["run"], **_style(r["model"], names))
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.grid(alpha=0.3)
+    _save(fig, ax, path, "Validation perplexity against training time",
+          "training seconds", legend_size=7)
 
 
 def _plot_size(results, path):

@@ -177,15 +177,13 @@ class Model:
                             n_words=n_words, n_particles=n_particles,
                             exclude_history=exclude_history)
 
-    def _predictive(self, corpus, consume, *, n_particles=None):  # pragma: no cover - interface
+    def _predictive(self, corpus, consume, *, n_particles=None,
+                    explain=False):  # pragma: no cover - interface
         """Call ``consume(out, scores, is_log, topic_probs)`` for chunks of ``corpus``'s held-out
-        positions (see :mod:`lla.prediction`)."""
+        positions; with ``explain``, also return per document how the model read its prefix (a
+        topic per token, or θ_d; None for models without topics) from the same pass (see
+        :mod:`lla.prediction`)."""
         raise NotImplementedError(f"{type(self).__name__} does not predict next items")
-
-    def _explain(self, corpus, *, n_particles=None):
-        """Per document of ``corpus``: how the model read its prefix (see
-        :mod:`lla.prediction`); None for models without topics."""
-        return [None] * len(corpus)
 
     def _has_topics(self):
         return False

@@ -17,7 +17,7 @@ without topics).  Then
   there — so a prediction is exactly the distribution that ranking uses at that position.
 
 The explanation of a prediction — how the model read the history — is each model's
-``_explain(corpus, n_particles)``: per document, the topic of every prefix token (topic-LLA: the
+``_predictive(..., explain=True)`` (from the same pass): per document, the topic of every prefix token (topic-LLA: the
 particle filter's filtered z_t, argmax of Σ_s W_s π^s_t; word-/char-LLA: argmax θ_t·φ_{w_t};
 ddLDA and the independent learner: as topic-LLA) or, for LDA, the document's θ_d.
 """
@@ -138,9 +138,9 @@ def predict_next(model, histories, *, n_topics=3, n_items=10, n_words=5, n_parti
             if topics is not None:
                 topic_probs[o] = np.asarray(topics[row], dtype=np.float64)
 
-    model._predictive(corpus, consume, n_particles=n_particles)
-    explanation = model._explain(corpus, n_particles=n_particles) if model._has_topics() \
-        else [None] * B
+    explanation = model._predictive(corpus, consume, n_particles=n_particles, explain=True)
+    if explanation is None:
+        explanation = [None] * B
     predictions = []
     for b in range(B):
         p = Prediction(history=[vocab.types[i] for i in ids[b]], unknown=unknown[b],

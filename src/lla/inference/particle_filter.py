@@ -169,6 +169,23 @@ def ranking_callback(log_phi_wk, n_out, consume):
     return on_predictive
 
 
+def filter_predictive(run_filter, stream, corpus, consume, log_phi_wk, *, n_particles=None,
+                      explain=False):
+    """A particle-filter model's ``_predictive`` (:mod:`lla.prediction`): one run of
+    ``run_filter(corpus, n_particles, stream, **callbacks)`` hands the predictive of every
+    held-out position to ``consume``; with ``explain`` the same run also records the
+    filtered topic path of every prefix, which is returned (one int64 array per document)."""
+    callbacks = {"on_predictive": ranking_callback(log_phi_wk, corpus.n_suffix_tokens,
+                                                   consume)}
+    if explain:
+        callbacks["on_filtered"], path = path_callback(corpus.n_tokens)
+    run_filter(corpus, n_particles, stream, **callbacks)
+    if not explain:
+        return None
+    return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
+            for d in range(len(corpus))]
+
+
 def path_callback(n_tokens):
     """An ``on_filtered`` that records argmax_k p(z_t = k | w_≤t) of every token: returns
     (callback, path) with ``path`` int64 (n_tokens,) filled as the filter runs (the explanation

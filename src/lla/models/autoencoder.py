@@ -150,7 +150,7 @@ class Autoencoder(NeuralBaseline):
         self._check_vocabulary(corpus)
         return _score(self.module_, corpus, int(self.batch_size))
 
-    def _predictive(self, corpus, consume, *, n_particles=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, explain=False):
         """p(· | code of d's prefix) at every held-out position of d (log-probabilities)."""
         self._check_vocabulary(corpus)
         _, doc_ptr = corpus.suffix_arrays()

@@ -24,8 +24,8 @@ from ..base import Model
 from ..topics import TopicWordMixin
 from ..errors import InputError
 from ..inference.counts import topic_word
-from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
-                                         path_callback, ranking_callback)
+from ..inference.particle_filter import (DEFAULT_PARTICLES, filter_predictive,
+                                         particle_filter_log_prob)
 from ..inference.priors import DDPrior, decay_weights
 from .. import params
 from ..params import Param
@@ -136,18 +136,12 @@ class DDLDA(TopicWordMixin, Model):
         None: the model's)."""
         return self._filter(corpus, n_particles)
 
-    def _predictive(self, corpus, consume, *, n_particles=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, explain=False):
         """The filter's predictive at every held-out position (same run and stream as
-        :meth:`heldout_log_prob`)."""
-        self._filter(corpus, n_particles, on_predictive=ranking_callback(
-            self._log_phi_wk(), corpus.n_suffix_tokens, consume))
-
-    def _explain(self, corpus, *, n_particles=None):
-        """The filtered topic path of every document's prefix."""
-        on_filtered, path = path_callback(corpus.n_tokens)
-        self._filter(corpus, n_particles, on_filtered=on_filtered)
-        return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
-                for d in range(len(corpus))]
+        :meth:`heldout_log_prob`); ``explain``: the filtered topic paths of the prefixes."""
+        return filter_predictive(lambda c, S, _, **cb: self._filter(c, S, **cb), None, corpus,
+                                 consume, self._log_phi_wk(), n_particles=n_particles,
+                                 explain=explain)
 
     def n_parameters(self):
         nnz = int(np.count_nonzero(self.n_wk_))

@@ -333,7 +333,7 @@ class LDA(TopicWordMixin, Model):
                                       self._phi_word_major(), out)
 
     @numba_steps
-    def _predictive(self, corpus, consume, *, n_particles=None, fold_in=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, fold_in=None, explain=False):
         """Document completion: every held-out position of d gets p(v | d) = Σ_k θ_dk φ_kv with
         θ_d from d's prefix (the fitted θ for the training corpus, fold-in otherwise)."""
         theta = self._heldout_theta(corpus, fold_in)
@@ -345,11 +345,8 @@ class LDA(TopicWordMixin, Model):
                 scores = phi_wk @ theta[d]                                      # (V,)
                 consume(np.arange(lo, hi), np.broadcast_to(scores, (hi - lo, scores.size)),
                         False, np.broadcast_to(theta[d], (hi - lo, theta.shape[1])))
-
-    @numba_steps
-    def _explain(self, corpus, *, n_particles=None):
-        """θ_d of every document's prefix (LDA reads a history as a mixture, not a path)."""
-        return list(self._heldout_theta(corpus, None))
+        # the explanation: θ_d of every prefix (LDA reads a history as a mixture, not a path)
+        return list(theta) if explain else None
 
     # -- interpretation -----------------------------------------------------------------------
     def n_parameters(self):

@@ -115,7 +115,7 @@ class _LSTMBase(NeuralBaseline):
         self._check_vocabulary(corpus)
         return heldout_scores(self.module_, corpus, batch_size=int(self.batch_size))[0]
 
-    def _predictive(self, corpus, consume, *, n_particles=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, explain=False):
         """The full softmax over V at every held-out position (log-probabilities)."""
         self._check_vocabulary(corpus)
         heldout_scores(self.module_, corpus, batch_size=int(self.batch_size), consume=consume)

@@ -30,8 +30,8 @@ its kernels are not bit-reproducible, so runs on a GPU are reproducible only sta
 import numpy as np
 
 from .._progress import progress
-from ..inference.particle_filter import (DEFAULT_PARTICLES, particle_filter_log_prob,
-                                         path_callback, ranking_callback)
+from ..inference.particle_filter import (DEFAULT_PARTICLES, filter_predictive,
+                                         particle_filter_log_prob)
 from ..inference.schedule import auto_slots
 from ..inference.beam import beam_se_step_fn
 from ..inference.mh_step import mh_se_step_fn
@@ -219,20 +219,13 @@ class TopicLLA(LLABase):
         self._check_vocabulary(corpus)
         return self._score(corpus, n_particles, (_SCORE,))
 
-    def _predictive(self, corpus, consume, *, n_particles=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, explain=False):
         """The filter's predictive p̂(v | w_<t) = Σ_s W_s θ^s_t · φ_v at every held-out position —
-        the same filter run, with the same stream, as :meth:`heldout_log_prob`."""
+        the same filter run, with the same stream, as :meth:`heldout_log_prob`; ``explain``: the
+        filtered topic path of every prefix, argmax_k p(z_t = k | w_≤t), from the same run."""
         self._check_vocabulary(corpus)
-        self._score(corpus, n_particles, (_SCORE,), on_predictive=ranking_callback(
-            self._log_phi_wk(), corpus.n_suffix_tokens, consume))
-
-    def _explain(self, corpus, *, n_particles=None):
-        """The filtered topic path of every document's prefix: argmax_k p(z_t = k | w_≤t)."""
-        self._check_vocabulary(corpus)
-        on_filtered, path = path_callback(corpus.n_tokens)
-        self._score(corpus, n_particles, (_SCORE,), on_filtered=on_filtered)
-        return [path[corpus.offsets[d]:corpus.offsets[d] + corpus.prefix_lengths[d]]
-                for d in range(len(corpus))]
+        return filter_predictive(self._score, (_SCORE,), corpus, consume, self._log_phi_wk(),
+                                 n_particles=n_particles, explain=explain)
 
     def transform(self, corpus, *, n_particles=None):
         """Topic proportions of every document's prefix, (D, K) float64: the expected topic

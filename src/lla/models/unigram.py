@@ -41,7 +41,7 @@ class Unigram(Model):
         out = [np.log(self.word_prob_[np.asarray(corpus.suffix(d))]) for d in range(len(corpus))]
         return np.concatenate(out) if out else np.zeros(0)
 
-    def _predictive(self, corpus, consume, *, n_particles=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, explain=False):
         """Popularity: the same distribution at every held-out position."""
         self._check_vocabulary(corpus)
         n, V = corpus.n_suffix_tokens, self.word_prob_.size

@@ -102,16 +102,15 @@ class WordLLA(LLABase):
         self._check_vocabulary(corpus)
         return self._exact(corpus)
 
-    def _predictive(self, corpus, consume, *, n_particles=None, max_rows=None):
+    def _predictive(self, corpus, consume, *, n_particles=None, max_rows=None, explain=False):
         """The full predictive θ_t φ over V at every held-out position (exact); ``max_rows``
-        bounds the (rows, V) score matrix of one chunk."""
+        bounds the (rows, V) score matrix of one chunk; ``explain``: the topic each prefix token
+        is read as, argmax_k θ_{t,k} φ_{k,w_t} (a second fused pass)."""
         self._check_vocabulary(corpus)
         exact_predictive(self.dynamics_, self.topic_word_, *self._corpus_arrays(corpus),
                          consume, max_rows=max_rows, n_slots=self.n_slots)
-
-    def _explain(self, corpus, *, n_particles=None):
-        """The topic each prefix token is read as: argmax_k θ_{t,k} φ_{k,w_t}."""
-        self._check_vocabulary(corpus)
+        if not explain:
+            return None
         tokens, lengths, _ = self._corpus_arrays(corpus)
         path = exact_paths(self.dynamics_, self.topic_word_, tokens, lengths,
                            n_slots=self.n_slots)

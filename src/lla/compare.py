@@ -41,6 +41,7 @@ class CompareSettings:
     options: dict = field(default_factory=dict)
     seed: int = 0
     show_progress: bool = None
+    masked: bool = False     # also rank with each history's items excluded (rating data)
 
 
 #: the paper's comparison (DESIGN §4), in the order the runs are trained
@@ -105,7 +106,8 @@ def run_one(run, model_name, k, corpus, out_dir, settings):
     model.fit(corpus)
     train_seconds = time.perf_counter() - start
     model.save(run_dir / "model", force=True)
-    result = evaluate(model, corpus, ranking="auto")
+    result = evaluate(model, corpus, ranking="auto",
+                      exclude_history="both" if settings.masked else False)
     result.update(run=run, model=model_name, topics=k, train_seconds=train_seconds,
                   params=_jsonable(model.get_params()),
                   convergence=[list(point) for point in model.convergence()])
@@ -156,21 +158,30 @@ def write_report(results, corpus, out_dir):
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def results_table(results, ranking):
+#: the ranking columns of the table: the protocol's metrics (test targets for loo)
+RANKING_COLUMNS = {"prefix60": (("hr@10", "HR@10"), ("mrr", "MRR")),
+                   "loo": (("hr@10", "HR@10"), ("ndcg@10", "NDCG@10"), ("mrr@10", "MRR@10"))}
+
+
+def results_table(results, ranking, protocol="prefix60"):
+    columns = RANKING_COLUMNS.get(protocol, ()) if ranking else ()
     head = "| run | perplexity | dense parameters | non-zeros | train s | score s |"
     rule = "|---|---:|---:|---:|---:|---:|"
-    if ranking:
-        head += " HR@10 | MRR |"
-        rule += "---:|---:|"
+    if columns and any("masked_hr@10" in r for r in results):
+        columns = columns + tuple(("masked_" + k, "masked " + t) for k, t in columns)
+    for _, title in columns:
+        head += f" {title} |"
+        rule += "---:|"
     rows = [head, rule]
-    for r in sorted(results, key=lambda r: r["perplexity"]):
+    key = (lambda r: -(r.get("hr@10") or 0.0)) if protocol == "loo" else \
+        (lambda r: r["perplexity"])
+    for r in sorted(results, key=key):
         p = r["parameters"]
         row = (f"| {r['run']} | {r['perplexity']:.1f} | {p['dense']:,} | {p['nonzero']:,} | "
                f"{r['train_seconds']:.0f} | {r.get('scoring_seconds', float('nan')):.0f} |")
-        if ranking:
-            hr, mrr = r.get("hr@10"), r.get("mrr")
-            row += (f" {hr:.3f} |" if hr is not None else " – |") + \
-                   (f" {mrr:.3f} |" if mrr is not None else " – |")
+        for name, _ in columns:
+            value = r.get(name)
+            row += f" {value:.3f} |" if value is not None else " – |"
         rows.append(row)
     return "\n".join(rows)
 
@@ -190,7 +201,7 @@ def write_outputs(results, corpus, out_dir, settings, command=None):
           f"{stats['n_suffix_tokens']:,} held-out tokens, V = {stats['vocab_size']:,}; "
           f"held-out perplexity by DESIGN §3 ({_particles_text(results)}); "
           f"{_options_text(settings)}; {doc['date']}.", "",
-          results_table(results, ranking), "",
+          results_table(results, ranking, getattr(corpus, "protocol", "prefix60")), "",
           "![perplexity against model size](ppl_vs_size.png)", "",
           "![perplexity against K](ppl_vs_topics.png)", "",
           "![joint against independent training](joint_vs_independent.png)", ""]

@@ -187,21 +187,26 @@ def words_of_topics(model, n_words):
 
 def heldout_ranks(model, corpus, *, n_particles=None, exclude_history=False, **options):
     """:meth:`lla.Model.heldout_ranks` (see there): the rank of every held-out token under the
-    predictive of :meth:`_predictive`, documents in order."""
+    predictive of ``_predictive``, documents in order.  ``exclude_history="both"`` returns
+    (unmasked ranks, ranks with the history's items excluded) from one pass."""
     model._check_vocabulary(corpus)
     true, doc_ptr = corpus.suffix_arrays()
     ranks = np.zeros(len(true), dtype=np.int64)
+    masked = np.zeros(len(true), dtype=np.int64) if exclude_history else None
     if exclude_history:
         doc_of = np.repeat(np.arange(len(corpus)), np.diff(doc_ptr))
         position = np.arange(len(true)) - doc_ptr[doc_of] + corpus.prefix_lengths[doc_of]
 
     def consume(out, scores, is_log, topics):
-        mask = None
+        if exclude_history is not True:
+            ranks[out] = rank_of_true(scores, true[out])
         if exclude_history:
             mask = history_mask([corpus[int(d)][:int(t)] for d, t in zip(doc_of[out],
                                                                          position[out])],
                                 scores.shape[1])
-        ranks[out] = rank_of_true(scores, true[out], exclude=mask)
+            masked[out] = rank_of_true(scores, true[out], exclude=mask)
 
     model._predictive(corpus, consume, n_particles=n_particles, **options)
-    return ranks
+    if exclude_history == "both":
+        return ranks, masked
+    return masked if exclude_history else ranks

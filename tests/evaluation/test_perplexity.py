@@ -55,3 +55,26 @@ def test_unigram_ranks_against_brute_force():
     assert np.array_equal(m.heldout_ranks(c), brute)
     result = evaluate(m, c, ranking=True)
     assert 0 <= result["hr@10"] <= 1 and result["mrr"] > 0
+
+
+def test_leave_one_out_metrics_come_from_the_test_and_validation_targets():
+    """Under the loo protocol the ranking metrics are those of the test targets (each user's
+    last event) and, prefixed, of the validation targets, read off the same ranks."""
+    import lla
+    from lla.evaluation import evaluate, ranking_metrics
+    from lla.evaluation.perplexity import suffix_index
+
+    docs = [np.array([1, 2, 3, 4, 1]), np.array([2, 3, 1]), np.array([4, 4]),
+            np.array([3, 1, 2, 2, 4, 3])]
+    corpus = lla.Corpus.from_documents(docs, 5, protocol="loo",
+                                       meta={"options": {"format": "events"}})
+    model = lla.Unigram().fit(corpus)
+    ranks = model.heldout_ranks(corpus)
+    test = suffix_index(corpus, "test")
+    assert [int(corpus.suffix_arrays()[0][i]) for i in test] == [1, 1, 3]   # the last events
+    result = evaluate(model, corpus)
+    assert result["protocol"] == "loo" and result["n_targets"] == 3
+    assert result["hr@10"] == ranking_metrics(ranks[test])["hr@10"]
+    assert result["validation_n_targets"] == 2 and "mrr" not in result
+    both = evaluate(model, corpus, exclude_history="both")
+    assert both["hr@10"] == result["hr@10"] and "masked_mrr@10" in both

@@ -32,6 +32,9 @@ def add_parser(subparsers):
                    help="numbers of topics for the topic models (default 50)")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="never show progress bars")
+    p.add_argument("--masked", action="store_true",
+                   help="event data: also rank with the items of each history excluded (rating "
+                        "data, where a user rates an item once) and show both")
     add_options(p.add_argument_group("model options"), "compare_flag")
     p.set_defaults(run=run)
 
@@ -56,10 +59,10 @@ def run(args):
     settings = CompareSettings(topics=_int_list(args.topics, "--topics"),
                                options={k: v for k, v in options.items() if v is not None},
                                seed=0 if args.seed is None else args.seed,
-                               show_progress=args.progress)
+                               show_progress=args.progress, masked=args.masked)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     command = "lla " + " ".join(shlex.quote(a) for a in args.argv)
     results = compare(corpus, args.out, models, settings, command=command)
-    print(results_table(results, is_event_corpus(corpus)))
+    print(results_table(results, is_event_corpus(corpus), corpus.protocol))
     print(f"\nwrote {args.out}/results.json, results.md and plots")
     return 0

@@ -17,6 +17,8 @@ def add_parser(subparsers):
                         "default: the model's own); ignored by models scored exactly")
     p.add_argument("--no-ranking", dest="ranking", action="store_false", default="auto",
                    help="skip HR@10 / MRR (computed by default on event data)")
+    p.add_argument("--exclude-history", action="store_true",
+                   help="rank without the items already in each history (rating data)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 
@@ -36,7 +38,8 @@ def run(args):
     if args.particles is not None and args.particles < 1:
         from ..errors import ParameterError
         raise ParameterError(f"--particles must be >= 1, got {args.particles}")
-    result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles)
+    result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles,
+                      exclude_history=args.exclude_history)
     result["corpus"] = str(corpus.path)
     if model.interruption():
         result["interrupted"] = model.interruption()
@@ -55,8 +58,12 @@ def run(args):
             print(f"  {'parameters, ' + key:<22} {params[key]:>14,}")
     if "n_particles" in result:
         print(f"  {'particles (S)':<22} {result['n_particles']:>14,}")
-    for key in ("hr@10", "mrr"):
+    print(f"  {'protocol':<22} {result['protocol']:>14}")
+    for key in ("hr@10", "ndcg@10", "mrr@10", "mrr", "validation_hr@10", "validation_ndcg@10",
+                "validation_mrr@10"):
         if key in result:
             print(f"  {key.upper():<22} {result[key]:>14.4f}")
+    if result.get("exclude_history"):
+        print("  (ranked with the history's items excluded)")
     print(f"  {'scoring seconds':<22} {result['scoring_seconds']:>14,.2f}")
     return 0

@@ -51,13 +51,24 @@ def can_rank(model):
     return callable(getattr(model, "heldout_ranks", None))
 
 
-def evaluate(model, corpus, *, ranking="auto", n_particles=None):
-    """Score ``model`` on ``corpus``'s suffixes.  Returns a JSON-able dict: perplexity,
-    log_likelihood (nats), heldout_tokens, parameters (dense / nonzero / total), seconds; with
-    ranking (``True``, or ``"auto"`` = event data and a model that can rank) also ``hr@10``
-    and ``mrr`` from ``model.heldout_ranks``.  ``n_particles`` (S) is the scoring setting of
-    the models scored by a particle filter (None: the model's own); those models declare an
-    ``n_particles`` hyper-parameter, and the result then says which S produced it."""
+def evaluate(model, corpus, *, ranking="auto", n_particles=None, exclude_history=False):
+    """Score ``model`` on ``corpus`` under the corpus's protocol.  Returns a JSON-able dict:
+    ``protocol``, perplexity, log_likelihood (nats), heldout_tokens, parameters (dense / nonzero /
+    total), seconds; with ranking (``True``, or ``"auto"`` = event data and a model that can
+    rank):
+
+    * ``prefix60`` (DESIGN §3): ``hr@10`` and ``mrr`` over every held-out position;
+    * ``loo`` (the recommender field's leave-one-out, full sort): ``hr@10``, ``ndcg@10``,
+      ``mrr@10`` of the test targets (each user's last event, ranked given everything before
+      it) and the same with a ``validation_`` prefix for the validation targets (the event
+      before); perplexity is then over both targets.
+
+    ``n_particles`` (S) is the scoring setting of the models scored by a particle filter (None:
+    the model's own); those models declare an ``n_particles`` hyper-parameter, and the result
+    then says which S produced it.  ``exclude_history``: items already in the history leave the
+    ranking (rating data; the result says so); ``"both"``: the unmasked metrics and, with a
+    ``masked_`` prefix, the masked ones, from one scoring pass."""
+    protocol = getattr(corpus, "protocol", "prefix60")
     if ranking == "auto":
         ranking = is_event_corpus(corpus) and can_rank(model)
     start = time.perf_counter()
@@ -65,6 +76,7 @@ def evaluate(model, corpus, *, ranking="auto", n_particles=None):
     seconds = time.perf_counter() - start
     result = {
         "model": model.model_name,
+        "protocol": protocol,
         "perplexity": perplexity(log_probs),
         "log_likelihood": float(np.sum(log_probs)),
         "heldout_tokens": int(np.size(log_probs)),
@@ -74,8 +86,28 @@ def evaluate(model, corpus, *, ranking="auto", n_particles=None):
     if "n_particles" in model.get_params():
         result["n_particles"] = int(n_particles or model.n_particles)
     if ranking:
-        from .ranking import hit_rate, mean_reciprocal_rank
-        ranks = model.heldout_ranks(corpus, n_particles=n_particles)
-        result["hr@10"] = hit_rate(ranks, 10)
-        result["mrr"] = mean_reciprocal_rank(ranks)
+        from .ranking import hit_rate, mean_reciprocal_rank, ranking_metrics
+        ranks = model.heldout_ranks(corpus, n_particles=n_particles,
+                                    exclude_history=exclude_history)
+        runs = [(ranks[0], ""), (ranks[1], "masked_")] if exclude_history == "both" \
+            else [(ranks, "")]
+        if exclude_history is True:
+            result["exclude_history"] = True
+        for r, tag in runs:
+            if protocol == "loo":
+                for part, prefix in (("test", ""), ("validation", "validation_")):
+                    metrics = ranking_metrics(r[suffix_index(corpus, part)], 10)
+                    result.update({tag + prefix + k: v for k, v in metrics.items()
+                                   if not (tag and k == "n_targets")})
+            else:
+                result[tag + "hr@10"] = hit_rate(r, 10)
+                result[tag + "mrr"] = mean_reciprocal_rank(r)
     return result
+
+
+def suffix_index(corpus, part):
+    """Where the ``part`` targets of ``corpus`` (:meth:`lla.Corpus.targets`) are in the
+    suffix order of ``heldout_ranks`` / ``heldout_log_prob``: int64 (n_targets,)."""
+    docs, positions = corpus.targets(part)
+    suffix_start = np.concatenate([[0], np.cumsum(corpus.suffix_lengths)]).astype(np.int64)
+    return suffix_start[docs] + positions - np.asarray(corpus.prefix_lengths)[docs]

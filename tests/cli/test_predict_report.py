@@ -82,3 +82,28 @@ def test_report_of_two_models(trained, tmp_path, capsys):
     assert "Film" in html and "data:image/png;base64" in html
     assert "<script src" not in html and "<link" not in html      # self-contained
     assert html.count("<table") >= 3
+
+
+def test_prepare_with_another_corpus_vocabulary_and_topic_coherence(tmp_path, capsys):
+    """A reference corpus prepared with the model's vocabulary (`lla prepare --vocabulary`) is
+    accepted by `lla topics --coherence --reference`; one with its own vocabulary is refused."""
+    (tmp_path / "a.txt").write_text("the cat sat on the mat with the hat\n" * 30 +
+                                    "a dog ran in the park after a ball\n" * 30)
+    (tmp_path / "b.txt").write_text("the dog sat on the mat\nthe cat ran in the zoo\n" * 20)
+    assert main(["prepare", str(tmp_path / "a.txt"), "--out", str(tmp_path / "a"),
+                 "--no-progress"]) == 0
+    assert main(["prepare", str(tmp_path / "b.txt"), "--out", str(tmp_path / "b"),
+                 "--vocabulary", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert main(["prepare", str(tmp_path / "b.txt"), "--out", str(tmp_path / "own"),
+                 "--no-progress"]) == 0
+    assert lla.Corpus.open(tmp_path / "b").vocab.types == lla.Corpus.open(tmp_path / "a").vocab.types
+    assert main(["train", str(tmp_path / "a"), "--model", "lda", "--topics", "2", "--iterations",
+                 "5", "--threads", "1", "--seed", "0", "--out", str(tmp_path / "m")]) == 0
+    capsys.readouterr()
+    assert main(["topics", str(tmp_path / "m"), "--coherence", "--reference",
+                 str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "mean NPMI" in out and "topic diversity" in out
+    assert main(["topics", str(tmp_path / "m"), "--coherence", "--reference",
+                 str(tmp_path / "own")]) == 2
+    assert "word types but the model was trained with" in capsys.readouterr().err

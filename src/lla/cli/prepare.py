@@ -58,6 +58,10 @@ def add_parser(subparsers):
                    help="display names of the items: type<TAB>name lines, CSV, a table with id "
                         "and name columns, or MovieLens u.item (default: u.item / artists.dat "
                         "beside a MovieLens / Last.fm input)")
+    p.add_argument("--vocabulary", metavar="CORPUS",
+                   help="use the vocabulary of this corpus as it is (types outside it become "
+                        "<unk>): its models can then score the new corpus, or use it as the "
+                        "reference corpus of topic coherence")
     p.add_argument("--no-item-names", action="store_true",
                    help="store no item names, not even those beside the input")
     g = p.add_argument_group("event logs (--format events)")
@@ -101,8 +105,12 @@ def run(args):
     if args.no_item_names and args.item_names:
         raise ParameterError("give --item-names or --no-item-names, not both")
     item_names = False if args.no_item_names else args.item_names
+    vocabulary = None
+    if args.vocabulary:
+        from ..data import Corpus
+        vocabulary = Corpus.open(args.vocabulary).vocab
     corpus = prepare(inputs, args.out, options, force=args.force, show_progress=args.progress,
-                     item_names=item_names)
+                     item_names=item_names, vocabulary=vocabulary)
     stats = corpus.meta["statistics"]
     if args.json:
         print(json.dumps({"path": str(corpus.path), **stats}, indent=2, sort_keys=True))

@@ -17,6 +17,13 @@ def add_parser(subparsers):
     p.add_argument("--lambda", dest="lam", type=float, default=None, metavar="L",
                    help="relevance weight λ in [0, 1] (default 0.6; 1 = probability)")
     p.add_argument("--ids", action="store_true", help="show type ids, not item names")
+    p.add_argument("--coherence", action="store_true",
+                   help="also NPMI of every topic's 10 most probable words (sliding window of "
+                        "10 tokens) and the topic diversity (distinct share of all top-25 words)")
+    p.add_argument("--reference", metavar="CORPUS",
+                   help="reference corpus of --coherence, whole documents (default: the "
+                        "training corpus's prefixes); it must have the model's vocabulary "
+                        "(`lla prepare --vocabulary`)")
     p.add_argument("--json", action="store_true", help="print {topic: [words]} as JSON")
     p.set_defaults(run=run)
 
@@ -35,10 +42,38 @@ def run(args):
     ids = list(model.topic_ids())
     words = model.topic_words(args.top, lam=lam, names=not args.ids).labels
     topics = {k: words[k] for k in ids}
+    npmi, summary = None, {}
+    if args.coherence:
+        npmi, summary = _coherence(model, args.reference)
     if args.json:
-        print(json.dumps({str(k): w for k, w in topics.items()}, indent=2, ensure_ascii=False))
+        doc = {str(k): w for k, w in topics.items()}
+        if npmi is not None:
+            doc = {"topics": doc, "npmi": {str(k): float(v) for k, v in zip(ids, npmi)},
+                   **summary}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
     width = len(str(len(topics) - 1))
     for k, w in topics.items():
-        print(f"{k:>{width}}  {' · '.join(w)}")
+        score = f"{npmi[k]:+.3f}  " if npmi is not None else ""
+        print(f"{k:>{width}}  {score}{' · '.join(w)}")
+    for key, value in summary.items():
+        print(f"{key}: {value:.4f}")
     return 0
+
+
+def _coherence(model, reference):
+    """NPMI per topic (top 10 by probability) on the reference corpus, mean NPMI, diversity."""
+    from ..data import Corpus
+    from ..errors import InputError
+    from ..interpret import corpus_npmi, topic_diversity
+    if reference is None:
+        if not model.corpus_path_:
+            raise InputError("--coherence: give --reference (the model does not record its "
+                             "training corpus)")
+        corpus, part = Corpus.open(model.corpus_path_), "prefix"
+    else:
+        corpus, part = Corpus.open(reference), "all"
+    model._check_vocabulary(corpus)
+    coherence = corpus_npmi(model.topic_words(10, lam=1.0, names=False).ids, corpus, part=part)
+    diversity = topic_diversity(model.topic_words(25, lam=1.0, names=False).ids)
+    return coherence.npmi, {"mean NPMI": coherence.mean, "topic diversity": diversity}

@@ -124,8 +124,12 @@ def preset(name, **overrides):
 
 
 def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress=None,
-            source=None, item_names=None):
+            source=None, item_names=None, vocabulary=None):
     """Read ``inputs`` (paths) with ``options`` and write the corpus store to ``out``.
+
+    ``vocabulary``: a :class:`Vocabulary` to use as it is instead of building one from the
+    prefixes (e.g. another corpus's, so that its models can score this one, or to use it as the
+    reference corpus of topic coherence); types outside it become ``<unk>``.
 
     ``item_names``: a file of type names (:func:`lla.data.readers.read_type_names`), or None
     for the names that ship beside the input (:func:`companion_names`), or False for none.
@@ -200,8 +204,15 @@ def prepare(inputs, out, options=PrepareOptions(), *, force=False, show_progress
 
         # vocabulary from the training prefixes only
         types = list(type_ids.keys())
-        vocab = Vocabulary.from_counts(dict(zip(types, counts[:len(types)].tolist())),
-                                       max_size=options.max_vocab, min_count=options.min_count)
+        if vocabulary is not None:
+            vocab = Vocabulary(vocabulary.types, np.zeros(len(vocabulary), np.int64))
+            for t, c in zip(types, counts[:len(types)].tolist()):
+                i = vocab.index.get(t, 0)
+                vocab.counts[i] += c
+        else:
+            vocab = Vocabulary.from_counts(dict(zip(types, counts[:len(types)].tolist())),
+                                           max_size=options.max_vocab,
+                                           min_count=options.min_count)
         if len(vocab) == 1:
             raise InputError("the vocabulary is empty: no type in the training prefixes reaches "
                              f"--min-count={options.min_count}", inputs[0])

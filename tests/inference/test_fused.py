@@ -7,28 +7,12 @@ import torch
 from lla.inference.fused import fused_log_theta, fused_se_step
 from lla.nn.dynamics import START, Dynamics, WordEncoder
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """On 2 busy cores two torch threads made these tiny models 5-10x slower; restore after."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-def _word_dynamics(V=7, K=3, seed=0):
-    d = Dynamics(K, 5, 6, encoder=WordEncoder(V, 5))
-    d.reset_parameters(torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        for p in d.parameters():
-            p.mul_(3.0)
-    return d.eval()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 @pytest.mark.parametrize("recurrence", ["table", "torch"])
-def test_fused_pass_equals_one_forward_per_document(recurrence):
-    d = _word_dynamics()
+def test_fused_pass_equals_one_forward_per_document(recurrence, word_dynamics):
+    d = word_dynamics()
     rng = np.random.default_rng(0)
     lengths = np.array([9, 0, 4, 13, 1, 6])
     words = rng.integers(0, 7, lengths.sum())

@@ -7,13 +7,7 @@ from lla.data.synthetic import generate
 from lla.errors import InputError, NotFittedError, ParameterError
 from lla.evaluation import rank_of_true
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ from lla.errors import InputError, NotFittedError, ParameterError
 from lla.evaluation import rank_of_true
 from lla.nn.language_model import START, heldout_scores
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from lla.data.synthetic import generate
 from lla.evaluation import perplexity, rank_of_true
 from lla.inference import fused
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
+
 TINY = dict(embedding_size=8, hidden_size=12, init_lda_iter=20, init_lstm_epochs=2,
             lstm_epochs_per_iter=1, batch_size=16, n_threads=1)
 CHAR = dict(char_embedding=4, char_hidden=6)
@@ -24,15 +26,6 @@ CHAR = dict(char_embedding=4, char_hidden=6)
 def small():
     return generate(n_docs=40, doc_length=(15, 40), n_topics=3, vocab_size=40, beta=0.1,
                     strength=6.0, min_lag=1, max_lag=2, condition_on="word", seed=3)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """On 2 busy cores two torch threads made these tiny models 5-10x slower; restore after."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,7 @@ from lla.nn.char_encoder import (BOW, EOW, N_SPECIAL, PAD, UNK_WORD, CharInputEn
                                  CharWordEncoder, build_char_table)
 from lla.nn.dynamics import START, Dynamics
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny ops: a second thread only adds contention on busy machines
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 TYPES = ["<unk>", "the", "a", "cat", "tête", "50"]

@@ -10,13 +10,7 @@ from lla.nn.language_model import (START, LSTMLanguageModel, UnigramProposal, Wo
                                    dropout, early_stopping, full_softmax_loss, heldout_scores,
                                    sampled_softmax_loss, seed_streams, train_epoch)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 V, E, H = 12, 5, 7

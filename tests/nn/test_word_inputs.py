@@ -4,26 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from lla.nn.dynamics import Dynamics, WordEncoder
+from lla.nn.dynamics import Dynamics
 from lla.nn.training import make_optimizer, sequence_loss, train_epoch
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """On 2 busy cores two torch threads made these tiny models 5-10x slower; restore after."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-def _word_dynamics(V=7, K=3, seed=0):
-    d = Dynamics(K, 5, 6, encoder=WordEncoder(V, 5))
-    d.reset_parameters(torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        for p in d.parameters():
-            p.mul_(3.0)
-    return d.eval()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see conftest
 
 
 def test_train_epoch_with_symbols_equal_to_z_is_topic_training():
@@ -42,14 +26,14 @@ def test_train_epoch_with_symbols_equal_to_z_is_topic_training():
     assert all(torch.equal(results[0][1][k], results[1][1][k]) for k in results[0][1])
 
 
-def test_word_inputs_feed_the_lstm_and_z_are_the_targets():
+def test_word_inputs_feed_the_lstm_and_z_are_the_targets(word_dynamics):
     """The loss of a model depends on the words fed in, and training on (words → z) lowers it."""
     rng = np.random.default_rng(2)
     lengths = np.array([12] * 8)
     words = rng.integers(0, 7, lengths.sum())
     z = np.concatenate([[0], words[:-1] % 3])            # z_t is a function of w_{t-1}
     z[np.cumsum(lengths)[:-1]] = 0
-    d = _word_dynamics()
+    d = word_dynamics()
     shuffled = rng.permutation(words)
     assert sequence_loss(d, z, lengths, symbols=words) != sequence_loss(d, z, lengths,
                                                                          symbols=shuffled)

@@ -102,6 +102,30 @@ class ProgressCounter:
             self.done = 0
 
 
+class PathRecord:
+    """What a path sampler (particle smoother, beam) keeps per step for :func:`trace_back`:
+    ``z`` (n_steps, B, width) the topic each row took, ``back`` (n_steps, B, width) the row of
+    the previous step it continues, ``final`` (n_steps, B) the row a document ending at that
+    step keeps; small integer types (int16 where K and the width allow)."""
+
+    def __init__(self, schedule, lengths, n_topics, width, device):
+        self.schedule = schedule
+        doc = schedule.doc
+        self.ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
+        shape = (schedule.n_steps, schedule.n_slots, int(width))
+        self.z = torch.zeros(shape, dtype=_small_int(n_topics), device=device)
+        self.back = torch.zeros(shape, dtype=_small_int(width), device=device)
+        self.final = torch.zeros(shape[:2], dtype=torch.int64, device=device)
+
+    def paths(self, n):
+        """int32 (n,): the kept path of every document (:func:`trace_back`)."""
+        return trace_back(self.z, self.back, self.final, self.schedule, self.ends, n)
+
+
+def _small_int(n):
+    return torch.int16 if n < 2 ** 15 else torch.int32
+
+
 def trace_back(z_hist, back, final, schedule, ends, n):
     """The paths of a population of rows per slot (particles, beam entries), read back to front.
 

@@ -33,12 +33,8 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import ProgressCounter, trace_back
+from ._particles import PathRecord, ProgressCounter
 from .schedule import auto_slots, pack
-
-
-def _small_int(n):
-    return torch.int16 if n < 2 ** 15 else torch.int32
 
 
 @one_cpu_thread
@@ -82,17 +78,13 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection=
     K = prior.n_topics
     B = schedule.n_slots
     n_steps = schedule.n_steps
-    doc = schedule.doc
-    ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
 
     tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
     index = torch.as_tensor(schedule.token_index, device=device)
     start = torch.as_tensor(schedule.start, device=device)
     counter = ProgressCounter(progress, schedule)
 
-    z_hist = torch.zeros(n_steps, B, W, dtype=_small_int(K), device=device)
-    back = torch.zeros(n_steps, B, W, dtype=_small_int(W), device=device)
-    final = torch.zeros(n_steps, B, dtype=torch.int64, device=device)
+    record = PathRecord(schedule, lengths, K, W, device)
 
     # a fresh beam: one empty path (score 0) and W - 1 dead entries (score -inf)
     fresh = torch.full((W,), -float("inf"), device=device)
@@ -115,16 +107,17 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection=
             arg, score = keep_or_resample(cand, W, u0)
         parent, topic = arg // K, arg % K
         if s > 0:
-            back[s - 1] = parent.to(back.dtype)
-        z_hist[s] = topic.to(z_hist.dtype)
+            record.back[s - 1] = parent.to(record.back.dtype)
+        record.z[s] = topic.to(record.z.dtype)
         # the path a document ending here keeps: ∝ exp(score) over the beam
         u = torch.rand(B, 1, generator=generator, device=device)
         cdf = torch.cumsum(torch.exp(score), dim=1)
-        final[s] = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)[:, 0].clamp_(max=W - 1)
+        record.final[s] = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)[:, 0] \
+            .clamp_(max=W - 1)
         state = prior.select(state, (slot_base + parent).reshape(-1))
         state = prior.advance(state, topic.reshape(-1))
         counter.step(s)
-    return trace_back(z_hist, back, final, schedule, ends, n)
+    return record.paths(n)
 
 
 def keep_or_resample(log_w, n, u):

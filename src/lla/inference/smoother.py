@@ -27,12 +27,8 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import Particles, ProgressCounter, trace_back
+from ._particles import Particles, PathRecord, ProgressCounter
 from .schedule import auto_slots, pack
-
-
-def _small_int(n):
-    return torch.int16 if n < 2 ** 15 else torch.int32
 
 
 @one_cpu_thread
@@ -68,40 +64,35 @@ def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, gene
         return np.zeros(0, dtype=np.int32)
     if schedule is None:
         schedule = pack(lengths, n_slots)
-    K = prior.n_topics
     B = schedule.n_slots
     n_steps = schedule.n_steps
-    doc = schedule.doc
-    ends = (doc >= 0) & (schedule.position == lengths[np.maximum(doc, 0)] - 1)
 
     tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
     index = torch.as_tensor(schedule.token_index, device=device)
     start = torch.as_tensor(schedule.start, device=device)
     counter = ProgressCounter(progress, schedule)
 
-    # history for the trace-back: z of every row, the resampling ancestors, the final draw
-    z_hist = torch.empty(n_steps, B, S, dtype=_small_int(K), device=device)
-    anc_hist = torch.empty(n_steps, B, S, dtype=_small_int(S), device=device)
-    final = torch.empty(n_steps, B, dtype=torch.int64, device=device)
+    # for the trace-back: z of every row, the resampling ancestors, the final draw
+    record = PathRecord(schedule, lengths, prior.n_topics, S, device)
 
     particles = Particles(prior, B, S, generator)
     for s in range(n_steps):
         particles.start(start[s])
         _, lp, log_ps = particles.weigh(log_phi_wk[tok[index[s].clamp(min=0)]])
         z, _ = particles.propagate(lp)
-        z_hist[s] = z.view(B, S)
+        record.z[s] = z.view(B, S)
         log_w = particles.log_w + log_ps
         particles.log_w = log_w - torch.logsumexp(log_w, dim=1, keepdim=True)
         w = torch.exp(particles.log_w)
         cdf = torch.cumsum(w, dim=1)
         # the particle a document ending here keeps (by its final weight)
         u_end = torch.rand(B, 1, generator=generator, device=device)
-        final[s] = torch.searchsorted(cdf, u_end * cdf[:, -1:], right=True)[:, 0] \
+        record.final[s] = torch.searchsorted(cdf, u_end * cdf[:, -1:], right=True)[:, 0] \
             .clamp_(max=S - 1)
-        anc_hist[s] = particles.resample(w, cdf)
+        record.back[s] = particles.resample(w, cdf)
         counter.step(s)
 
-    return trace_back(z_hist, anc_hist, final, schedule, ends, n)
+    return record.paths(n)
 
 
 def smoother_reference(theta_fn, topic_word, words, n_particles, rng):

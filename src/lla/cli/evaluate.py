@@ -7,7 +7,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "evaluate", help="held-out perplexity of a saved model",
         description="Score the held-out suffixes of CORPUS (default: the corpus the model was "
-                    "trained on) with a saved model: perplexity, held-out tokens, parameters.")
+                    "trained on) with a saved model: perplexity, held-out tokens, parameters.  "
+                    "Under torchrun the LLA variants' scoring is shared by the processes "
+                    "(docs/distributed.md).")
     p.add_argument("model", metavar="DIR", help="model directory (from `lla train`)")
     p.add_argument("corpus", metavar="CORPUS", nargs="?",
                    help="corpus directory (default: the training corpus recorded in the model)")
@@ -37,6 +39,9 @@ def run(args):
         raise ParameterError(f"--particles must be >= 1, got {args.particles}")
     result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles)
     result["corpus"] = str(corpus.path)
+    from .. import distributed
+    if not distributed.is_writer():  # under torchrun: every rank scored its share, rank 0 prints
+        return 0
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0

@@ -137,19 +137,22 @@ class TopicLLA(LLABase):
     # -- scoring ------------------------------------------------------------------------------
     def _score(self, corpus, n_particles, stream_key, return_doc_topic=False,
                return_ranks=False):
-        lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
         S = int(n_particles or self.n_particles)
-        slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
-        bar = progress(total=corpus.n_tokens, desc=f"particle filter S={S}", unit="tok",
-                       enabled=self.show_progress)
-        try:
-            return particle_filter_log_prob(
-                self.dynamics_.stepper(), self._log_phi_wk(), np.asarray(corpus.tokens),
-                lengths, np.asarray(corpus.prefix_lengths), n_particles=S,
-                generator=self._torch_generator(*stream_key), n_slots=slots, progress=bar,
-                return_doc_topic=return_doc_topic, return_ranks=return_ranks)
-        finally:
-            bar.close()
+
+        def score(tokens, lengths, prefix_lengths):  # all documents, or this rank's
+            slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
+            bar = progress(total=int(lengths.sum()), desc=f"particle filter S={S}", unit="tok",
+                           enabled=self.show_progress)
+            try:
+                return particle_filter_log_prob(
+                    self.dynamics_.stepper(), self._log_phi_wk(), tokens, lengths,
+                    prefix_lengths, n_particles=S,
+                    generator=self._scoring_generator(*stream_key), n_slots=slots,
+                    progress=bar, return_doc_topic=return_doc_topic, return_ranks=return_ranks)
+            finally:
+                bar.close()
+
+        return self._sharded(score, corpus.tokens, corpus.doc_lengths, corpus.prefix_lengths)
 
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p̂(w_t | w_<t) (natural log) of every suffix token, documents in order, by the

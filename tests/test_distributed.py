@@ -71,8 +71,8 @@ def test_sharded_plan_is_common_and_counts_every_token():
     assert per == 2 and len(plan) == 5     # rank 0: 9 documents -> 5 buckets of 2
     total = sum(int(n_tokens.sum()) for _, n_tokens in plan)
     assert total == sum(int(x.sum()) for x in shard_lengths)
-    for n_windows, n_tokens in plan:
-        assert len(n_tokens) == n_windows and np.all(n_tokens > 0)
+    for longest, n_tokens in plan:
+        assert len(n_tokens) == -(-longest // 8) and np.all(n_tokens > 0)
 
 
 # -- two processes --------------------------------------------------------------------------------

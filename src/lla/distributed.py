@@ -395,6 +395,14 @@ def check_agreement(value, what):
                                f"rank {rank()} has {int(value)})")
 
 
+def check_same_data(fingerprint, what="the training corpus"):
+    """Raise :class:`DistributedError` on every rank unless every rank opened the same data
+    (``fingerprint``: a hex digest such as :meth:`lla.Corpus.fingerprint`)."""
+    if is_distributed():
+        check_agreement(int(str(fingerprint)[:15], 16),
+                        f"{what} (its fingerprint; every machine must hold the same corpus)")
+
+
 def any_rank(flag, *, what="an agreement"):
     """True on every rank if ``flag`` is true on any rank."""
     if not is_distributed():

@@ -190,6 +190,7 @@ class LLABase(TopicWordMixin, Model):
         prefix_lengths = np.asarray(prefix_lengths, dtype=np.int64)
         if not distributed.is_distributed():
             return score(tokens, lengths, prefix_lengths)
+        distributed.check_agreement(len(tokens), "the number of tokens to score")
         mine = distributed.shard(lengths)
         with distributed.step("scoring"):
             out = score(tokens[mine.tokens], lengths[mine.docs], prefix_lengths[mine.docs])
@@ -260,6 +261,7 @@ class LLABase(TopicWordMixin, Model):
         fingerprint = train.fingerprint()
         # several processes: this rank's block of documents (None: one process)
         self._shard = distributed.shard(lengths) if distributed.is_distributed() else None
+        distributed.check_same_data(fingerprint)
 
         resumed = resume and self.checkpoint_dir is not None and \
             (Path(self.checkpoint_dir) / "model.json").exists()

@@ -156,6 +156,8 @@ class LDA(TopicWordMixin, Model):
         ss_init, ss_sampler, ss_infer = self._seed_sequence().spawn(3)
         # several processes: this rank sweeps documents ranks.docs (None: one process)
         ranks = distributed.shard(prefix_lengths) if distributed.is_distributed() else None
+        if ranks is not None:
+            distributed.check_same_data(corpus.fingerprint())
 
         # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
         word_ptr, word_pos, word_rank = gibbs.word_index(words, V)

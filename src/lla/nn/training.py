@@ -125,8 +125,9 @@ def sharded_plan(shard_lengths, batch_size, bptt):
     minibatches of ``ceil(batch_size / W)`` documents; step j pairs bucket j of every rank (a
     rank without one joins with an empty minibatch), so each optimizer step sees about
     ``batch_size`` documents in all, as in one process, and the paired buckets have similar
-    lengths.  Returns a list over buckets j of (n_windows, n_tokens) where n_windows = ⌈longest
-    document of bucket j over all ranks / bptt⌉ and n_tokens (n_windows,) int64 the number of
+    lengths.  Returns (plan, documents per rank and step): plan is a list over buckets j of
+    (L, n_tokens) where L = the longest document of bucket j over all ranks (every rank pads its
+    minibatch to L and runs ⌈L / bptt⌉ windows) and n_tokens (⌈L / bptt⌉,) int64 the number of
     target tokens of every window summed over ranks (the loss normaliser)."""
     W = len(shard_lengths)
     per = max(1, -(-int(batch_size) // W))
@@ -134,10 +135,10 @@ def sharded_plan(shard_lengths, batch_size, bptt):
     plan = []
     for j in range(max((len(b) for b in buckets), default=0)):
         lens = np.concatenate([b[j] for b in buckets if j < len(b)])
-        n_windows = -(-int(lens.max()) // int(bptt))
-        starts = np.arange(n_windows, dtype=np.int64)[:, None] * int(bptt)
+        L = int(lens.max())
+        starts = np.arange(0, L, int(bptt), dtype=np.int64)[:, None]
         n_tokens = np.clip(lens[None, :] - starts, 0, int(bptt)).sum(axis=1)
-        plan.append((n_windows, n_tokens))
+        plan.append((L, n_tokens))
     return plan, per
 
 
@@ -190,8 +191,7 @@ def _sharded_steps(model, optimizer, z, ptr, symbols, plan, mine, order, W, bptt
     K = dynamics.n_topics
     total, count = 0.0, 0
     for j in order:
-        n_windows, n_tokens = plan[j]
-        L = n_windows * int(bptt)
+        L, n_tokens = plan[j]
         if j < len(mine):
             inputs, targets = _padded(z, ptr, mine[j], device, symbols)
         else:  # no minibatch left on this rank: one row of padding
@@ -201,7 +201,7 @@ def _sharded_steps(model, optimizer, z, ptr, symbols, plan, mine, order, W, bptt
         inputs = F.pad(inputs, (0, pad), value=0)
         targets = F.pad(targets, (0, pad), value=IGNORE)
         state = None
-        for w in range(n_windows):
+        for w in range(len(n_tokens)):
             a = w * int(bptt)
             tgt = targets[:, a:a + bptt]
             log_theta, state = model(inputs[:, a:a + bptt], state, generator=generator)

@@ -49,11 +49,13 @@ def worker(args):
     import numpy as np
 
     from lla import Corpus, TopicLLA, distributed
+    from lla._kernels import gibbs
     from lla.inference import sem
+    from lla.models import topic_lla
 
     distributed.init()
     corpus = Corpus.open(args.corpus)
-    marks, se_calls, lstm_calls = [], [], []
+    marks, se_calls, lstm_calls, sweep_calls, score_calls = [], [], [], [], []
     model = TopicLLA(args.topics, n_iter=args.iterations, init_lda_iter=args.lda_iterations,
                      init_lstm_epochs=args.init_lstm_epochs, batch_size=args.batch_size,
                      lstm_epochs_per_iter=args.lstm_epochs, n_threads=1, random_state=args.seed,
@@ -63,6 +65,8 @@ def worker(args):
     # the M-steps of the SEM iterations (the initial LSTM fit calls them through another name)
     sem.fit_lstm = _timed(sem.fit_lstm, lstm_calls)
     sem.fit_lstm_sharded = _timed(sem.fit_lstm_sharded, lstm_calls)
+    gibbs.lda_sweep = _timed(gibbs.lda_sweep, sweep_calls)   # compute only, not the all-reduce
+    topic_lla.particle_filter_log_prob = _timed(topic_lla.particle_filter_log_prob, score_calls)
     start = time.perf_counter()
     model.fit(corpus, callback=lambda m, it, stats: marks.append(time.perf_counter()))
     fit_seconds = time.perf_counter() - start
@@ -74,7 +78,9 @@ def worker(args):
     epochs = max(args.lstm_epochs, 1)
     cpu = distributed.all_reduce(np.array([
         statistics.median(c for _, c in se_calls),
-        statistics.median(c for _, c in lstm_calls) / epochs]), "max")
+        statistics.median(c for _, c in lstm_calls) / epochs,
+        statistics.median(c for _, c in sweep_calls),
+        sum(c for _, c in score_calls)]), "max")
     if not distributed.is_writer():
         return
     init, iters = model.history_[0], model.history_[1:]
@@ -83,6 +89,8 @@ def worker(args):
         "batch_size": args.batch_size,
         "se_cpu_seconds": float(cpu[0]),
         "lstm_epoch_cpu_seconds": float(cpu[1]),
+        "lda_sweep_cpu_seconds": float(cpu[2]),
+        "scoring_cpu_seconds": float(cpu[3]),
         "prefix_tokens": corpus.n_prefix_tokens,
         "lda_sweep_seconds": init["lda_seconds"] / args.lda_iterations,
         "init_lstm_epoch_seconds": init["lstm_seconds"] / max(args.init_lstm_epochs, 1),
@@ -116,13 +124,17 @@ def run_config(args, config, out):
     return json.loads(Path(out).read_text())
 
 
-ROWS = [("LDA sweep (s)", "lda_sweep_seconds"), ("SE-step (s)", "se_seconds"),
+ROWS = [("LDA sweep (s)", "lda_sweep_seconds"),
+        ("LDA sweep, CPU s of the busiest rank (without the all-reduce)",
+         "lda_sweep_cpu_seconds"),
+        ("SE-step (s)", "se_seconds"),
         ("SE-step, CPU s of the busiest rank", "se_cpu_seconds"),
         ("count all-reduce + gather z (s)", "sync_seconds"),
         ("LSTM epoch (s)", "lstm_epoch_seconds"),
         ("LSTM epoch, CPU s of the busiest rank", "lstm_epoch_cpu_seconds"),
         ("SEM iteration (s)", "iteration_seconds"),
         ("scoring, particle filter S=16 (s)", "scoring_seconds"),
+        ("scoring, CPU s of the busiest rank", "scoring_cpu_seconds"),
         ("whole fit (s)", "fit_seconds"), ("held-out perplexity", "perplexity"),
         ("peak RSS of a rank (MB)", "peak_rss_mb_max_rank")]
 
@@ -158,11 +170,11 @@ def main():
                for k in rs[0]} for c, rs in runs.items()}
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}; corpus "
-          f"{args.corpus} ({med[configs[0]]['prefix_tokens']:,} prefix tokens); topic-LLA K="
+          f"{args.corpus} ({int(med[configs[0]]['prefix_tokens']):,} prefix tokens); topic-LLA K="
           f"{args.topics}, E=H=128, {args.lda_iterations} LDA sweeps, {args.init_lstm_epochs}"
           f"+{args.iterations}×{args.lstm_epochs} LSTM epochs; median of {args.repeats}\n")
     base = configs[0]
-    head = " | ".join(f"{med[c]['processes']} proc., batch {med[c]['batch_size']}"
+    head = " | ".join(f"{int(med[c]['processes'])} proc., batch {int(med[c]['batch_size'])}"
                       for c in configs)
     print(f"| | {head} | " + " | ".join(f"speed-up {c}" for c in configs[1:]) + " |")
     print("|---|" + "---:|" * (2 * len(configs) - 1))

@@ -100,6 +100,11 @@ try:
 except dd.DistributedError as e:
     res["disagree"] = str(e)
 try:
+    dd.check_same_data("0123456789abcdef" if r == 0 else "fedcba9876543210")
+except dd.DistributedError as e:
+    res["other_data"] = str(e)
+dd.check_same_data("0123456789abcdef")
+try:
     with dd.step("a test step"):
         if r == 1:
             raise InputError("boom")
@@ -180,6 +185,7 @@ def test_collectives_on_two_ranks(worker_results):
         assert res["gather2d"] == [[0.0] * 3, [0.0] * 3, [1.0] * 3]
         assert res["broadcast"] == [5] and res["any"] is True
         assert "disagree about the rank" in res["disagree"]
+        assert "every machine must hold the same corpus" in res["other_data"]
         assert res["after"] == "ok"  # the group survives an error agreed on
 
 

@@ -118,7 +118,7 @@ def run_config(args, config, out):
            "--lda-iterations", str(args.lda_iterations),
            "--init-lstm-epochs", str(args.init_lstm_epochs),
            "--lstm-epochs", str(args.lstm_epochs), "--seed", str(args.seed)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"configuration {config} failed:\n{proc.stderr[-4000:]}")
     return json.loads(Path(out).read_text())

@@ -30,6 +30,7 @@ million tokens, and the large/wiki time ratio divided by the token ratio: 1.0 = 
 """
 
 import argparse
+import itertools
 import json
 import lzma
 import os
@@ -94,6 +95,7 @@ def step_prepare(args):
 
 def _reduce_peak(value):
     import numpy as np
+
     from lla import distributed
     return float(distributed.all_reduce(np.array([value if value is not None else 0.0]),
                                         "max")[0])
@@ -149,7 +151,7 @@ def step_topic_lla(args):
     phases["scoring"] = (t1, t2)
     peaks = {name: _reduce_peak(sampler.peak(*span)) for name, span in phases.items()}
     # wall time between the ends of consecutive iterations (one iteration: its parts)
-    iteration = [b - a for a, b in zip(marks, marks[1:])] or [
+    iteration = [b - a for a, b in itertools.pairwise(marks)] or [
         h["se_seconds"] + h.get("sync_seconds", 0.0) + h["lstm_seconds"] for h in iters]
     return {"lda_start_seconds": h0["lda_seconds"],
             "lda_start_sweep_seconds": h0["lda_seconds"] / args.init_lda_sweeps,
@@ -196,7 +198,7 @@ def run_step(args, step, corpus, result, processes=1, extra=()):
     cmd = [*launcher, __file__, "--child", step, "--corpus", str(corpus), "--result",
            str(result), *extra, *[str(a) for a in args.budget]]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"step {step} on {corpus} failed:\n{proc.stderr[-4000:]}")
     out = json.loads(Path(result).read_text())
@@ -229,7 +231,7 @@ ROWS = [("prepare (s)", "prepare", "seconds"),
 def table(results):
     names = [n for n in CORPORA if n in results]
     tokens = {n: results[n]["prepare"]["n_tokens"] for n in names}
-    print(f"\n| step | " + " | ".join(f"{n} ({tokens[n] / 1e6:.2f}M tokens)" for n in names)
+    print("\n| step | " + " | ".join(f"{n} ({tokens[n] / 1e6:.2f}M tokens)" for n in names)
           + " | " + " | ".join(f"{n} per M tokens" for n in names)
           + " | time ratio ÷ token ratio |")
     print("|---|" + "---:|" * (2 * len(names) + 1))

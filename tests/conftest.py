@@ -37,5 +37,5 @@ def torchrun():
             return subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
         return subprocess.run(cmd, env=full_env, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, check=False)
     return run

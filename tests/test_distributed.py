@@ -50,9 +50,8 @@ def test_one_process_helpers_are_the_identity():
     assert distributed.all_reduce(a) is a and distributed.all_gather(a) is a
     assert distributed.broadcast(a) is a and distributed.any_rank(True)
     distributed.check_agreement(3, "anything")
-    with pytest.raises(InputError, match="boom"):
-        with distributed.step("a step"):
-            raise InputError("boom")
+    with pytest.raises(InputError, match="boom"), distributed.step("a step"):
+        raise InputError("boom")
     assert distributed.init() is False  # not launched by torchrun: no process group
 
 
@@ -222,6 +221,7 @@ def test_cli_refuses_what_does_not_run_across_processes(worker_results):
 def test_one_process_fit_never_calls_torch_distributed(monkeypatch):
     """Without torchrun the models take today's code path: no collective is ever called."""
     import torch.distributed as dist
+
     from lla import LDA, TopicLLA, WordLLA
     from lla.data.synthetic import generate
 
@@ -231,9 +231,9 @@ def test_one_process_fit_never_calls_torch_distributed(monkeypatch):
     for name in ("all_reduce", "all_gather", "broadcast", "barrier", "init_process_group"):
         monkeypatch.setattr(dist, name, forbidden)
     corpus = generate(n_docs=12, doc_length=(5, 12), n_topics=2, vocab_size=15, seed=0).corpus
-    tiny = dict(embedding_size=4, hidden_size=4, init_lda_iter=3, init_lstm_epochs=1,
-                lstm_epochs_per_iter=1, n_iter=1, n_threads=1, random_state=0,
-                early_stopping=True)
+    tiny = {"embedding_size": 4, "hidden_size": 4, "init_lda_iter": 3, "init_lstm_epochs": 1,
+            "lstm_epochs_per_iter": 1, "n_iter": 1, "n_threads": 1, "random_state": 0,
+            "early_stopping": True}
     LDA(2, n_iter=3, n_threads=1, random_state=0).fit(corpus)
     for cls in (TopicLLA, WordLLA):
         model = cls(2, **tiny).fit(corpus)

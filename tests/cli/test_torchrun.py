@@ -23,8 +23,8 @@ from lla.data.synthetic import generate
 from lla.distributed import shard
 from lla.inference.counts import topic_counts, topic_word
 
-TINY = dict(embedding_size=8, hidden_size=12, init_lda_iter=30, init_lstm_epochs=3,
-            lstm_epochs_per_iter=2, batch_size=16, n_threads=1)
+TINY = {"embedding_size": 8, "hidden_size": 12, "init_lda_iter": 30, "init_lstm_epochs": 3,
+        "lstm_epochs_per_iter": 2, "batch_size": 16, "n_threads": 1}
 TINY_FLAGS = ["--topics", "3", "--embedding", "8", "--hidden", "12", "--init-lda-iterations",
               "30", "--init-lstm-epochs", "3", "--lstm-epochs", "2", "--batch-size", "16",
               "--threads", "1"]
@@ -167,6 +167,28 @@ def test_evaluate_under_torchrun_scores_exactly_what_one_process_scores(corpus_d
     assert result["heldout_tokens"] == corpus.n_suffix_tokens
 
 
+def test_evaluate_under_torchrun_shares_the_particle_filter(topic_run, corpus_dir, torchrun):
+    """Topic-LLA's particle filter on two processes (other streams than one process's): within
+    the spread of one-process filters run with different streams."""
+    import torch
+
+    from lla.evaluation import perplexity
+    from lla.inference.particle_filter import particle_filter_log_prob
+
+    corpus = Corpus.open(corpus_dir)
+    model = load_model(topic_run[0])
+    proc = torchrun(["-m", "lla", "evaluate", topic_run[0], "--json"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert result["heldout_tokens"] == corpus.n_suffix_tokens and result["n_particles"] == 16
+    one = [perplexity(particle_filter_log_prob(
+        model.dynamics_.stepper(), model._log_phi_wk(), np.asarray(corpus.tokens),
+        corpus.doc_lengths, corpus.prefix_lengths, n_particles=16,
+        generator=torch.Generator().manual_seed(s), n_slots=64)) for s in range(6)]
+    mean, tol = _prediction_interval(one)
+    assert abs(result["perplexity"] - mean) <= tol, (result["perplexity"], one)
+
+
 def test_one_process_under_torchrun_is_todays_result(corpus_dir, torchrun):
     base = corpus_dir.parent
     flags = ["--model", "topic-lla", *TINY_FLAGS, "--iterations", "1", "--seed", "3"]
@@ -205,7 +227,9 @@ def _wait_for_checkpoint(path, deadline):
     return False
 
 
-LONG_FLAGS = ["--model", "word-lla", *TINY_FLAGS, "--iterations", "500", "--seed", "2"]
+# word-LLA with validation (sharded exact scoring) that never stops early
+LONG_FLAGS = ["--model", "word-lla", *TINY_FLAGS, "--iterations", "500", "--seed", "2",
+              "--early-stopping", "--patience", "1000"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
@@ -228,7 +252,8 @@ def test_killing_one_rank_ends_the_job_with_one_line_and_a_loadable_checkpoint(c
     lines = [line for line in err.splitlines() if line.startswith("lla train (rank 0 of 2)")]
     assert len(lines) == 1 and ": error: " in lines[0], err[-3000:]
     model = load_model(ckpt)
-    assert model.n_iter_done_ >= 1 and _recount_ok(model, Corpus.open(corpus_dir))
+    # trained with early stopping: on the first 60 % of every prefix
+    assert model.n_iter_done_ >= 1 and _recount_ok(model, Corpus.open(corpus_dir).prefix_corpus())
     assert not (base / "killed").exists()
 
 

@@ -38,6 +38,7 @@ No sockets, pools or RPC of our own: everything goes through torch.distributed. 
 between ranks are fixed-size byte tensors (never pickled objects).
 """
 
+import atexit
 import contextlib
 import datetime
 import math
@@ -162,6 +163,9 @@ def init(device="cpu", *, timeout=None):
         raise DistributedError(f"rank {os.environ.get('RANK', '?')} of "
                                f"{os.environ.get('WORLD_SIZE')} cannot join the process group "
                                f"at {where}: {_first_line(e)}") from None
+    # a process that exits with a live gloo group can abort in C++ ("terminate called without
+    # an active exception"): leave it at exit unless the caller did
+    atexit.register(shutdown)
     return is_distributed()
 
 

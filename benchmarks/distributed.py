@@ -82,7 +82,7 @@ def worker(args):
         statistics.median(c for _, c in sweep_calls),
         sum(c for _, c in score_calls)]), "max")
     if not distributed.is_writer():
-        return
+        distributed.exit_process(0)
     init, iters = model.history_[0], model.history_[1:]
     result = {
         "processes": distributed.world_size(),
@@ -105,6 +105,7 @@ def worker(args):
         "peak_rss_mb_max_rank": float(peak),
     }
     Path(args.json).write_text(json.dumps(result))
+    distributed.exit_process(0)
 
 
 def run_config(args, config, out):

@@ -173,6 +173,7 @@ def child(args):
     from lla import distributed
     if distributed.is_writer():
         Path(args.result).write_text(json.dumps(result))
+    distributed.exit_process(0)  # skips finalization, where gloo's threads can abort
 
 
 # -- driver -------------------------------------------------------------------------------------

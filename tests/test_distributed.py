@@ -161,6 +161,7 @@ for argv in (["train", corpus, "--model", "unigram", "--out", out + f"/never{r}"
 res["cli"] = errors
 with open(f"{out}/rank{r}.json", "w") as f:
     json.dump(res, f)
+dd.exit_process(0)
 '''
 
 

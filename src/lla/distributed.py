@@ -41,10 +41,12 @@ between ranks are fixed-size byte tensors (never pickled objects).
 import atexit
 import contextlib
 import datetime
+import logging
 import math
 import os
 import re
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -163,8 +165,8 @@ def init(device="cpu", *, timeout=None):
         raise DistributedError(f"rank {os.environ.get('RANK', '?')} of "
                                f"{os.environ.get('WORLD_SIZE')} cannot join the process group "
                                f"at {where}: {_first_line(e)}") from None
-    # a process that exits with a live gloo group can abort in C++ ("terminate called without
-    # an active exception"): leave it at exit unless the caller did
+    # leave the group at exit unless the caller did (a process that exits with a live gloo group
+    # is more likely to abort in C++: see exit_process)
     atexit.register(shutdown)
     return is_distributed()
 
@@ -176,6 +178,28 @@ def shutdown():
         dist.destroy_process_group()
 
 
+def exit_process(status=0):
+    """End this process now with exit status ``status``: leave the process group, flush stdout,
+    stderr and the logging handlers, then ``os._exit``.
+
+    This skips the interpreter's finalization on purpose.  A gloo worker thread releases a
+    finished collective (its ``AsyncWork`` and the tensors in it) a moment after the caller got
+    the result; when that moment falls into finalization, the release needs the GIL, the thread
+    is cancelled and the process aborts ("terminate called without an active exception", exit
+    signal 6) after its work was done — seen in ~2 % of two-process runs on a loaded machine
+    (gdb: ``AsyncAllgatherWork::~AsyncAllgatherWork`` → ``decref_pyobject`` → ``take_gil`` in
+    ``ProcessGroupGloo::runLoop``; a known PyTorch problem, pytorch/pytorch#179291).  For the
+    main program of a torchrun process (``lla``'s CLI does this), never for a library call."""
+    shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(int(status))
+
+
 def _on_sigterm(signum, frame):
     raise DistributedError("stopped by SIGTERM (torchrun stops every process when one of them "
                            "fails: see that process's message)")
@@ -183,9 +207,12 @@ def _on_sigterm(signum, frame):
 
 @contextlib.contextmanager
 def session(device="cpu"):
-    """``with session(device):`` — :func:`init` on entry, :func:`shutdown` on exit; while
-    several processes run, SIGTERM (torchrun stopping the job because another rank failed)
-    raises :class:`DistributedError` in the main thread, so the process ends with one line."""
+    """``with session(device):`` — :func:`init` on entry, :func:`shutdown` on exit (of a group it
+    joined; one that existed before is left alone); while several processes run, SIGTERM
+    (torchrun stopping the job because another rank failed) raises :class:`DistributedError` in
+    the main thread, so the process ends with one line."""
+    dist = _dist()
+    existed = dist.is_available() and dist.is_initialized()
     joined = init(device)
     previous = None
     if joined and threading.current_thread() is threading.main_thread():
@@ -195,7 +222,8 @@ def session(device="cpu"):
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        shutdown()
+        if not existed:
+            shutdown()
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -336,6 +364,12 @@ def rank_seed(seed_sequence, *key):
 
 
 # -- collectives on numpy arrays ----------------------------------------------------------------
+def _owned(array):
+    """A tensor with its own memory holding a copy of ``array`` (a collective works in place:
+    the caller's array is never changed)."""
+    return torch.tensor(np.ascontiguousarray(array))
+
+
 def all_reduce(array, op="sum", *, what="an all-reduce"):
     """Element-wise sum (``op="sum"``), ``"max"`` or ``"min"`` of ``array`` over all ranks: a new
     numpy array of the same shape and dtype on every rank (int32, int64, float32, float64).
@@ -345,7 +379,7 @@ def all_reduce(array, op="sum", *, what="an all-reduce"):
     dist = _dist()
     ops = {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX, "min": dist.ReduceOp.MIN}
     arr = np.asarray(array)
-    t = torch.from_numpy(np.array(arr, copy=True, order="C"))
+    t = _owned(arr)
     with collective(what):
         dist.all_reduce(t, op=ops[op])
     return t.numpy().reshape(arr.shape)
@@ -370,7 +404,7 @@ def all_gather(array, *, what="an all-gather"):
         sizes = [int(s[0]) for s in sizes]
         padded = np.zeros((max(sizes),) + arr.shape[1:], dtype=arr.dtype)
         padded[:arr.shape[0]] = arr
-        padded = torch.from_numpy(padded)
+        padded = _owned(padded)
         parts = [torch.empty_like(padded) for _ in range(W)]
         dist.all_gather(parts, padded)
     return np.concatenate([p.numpy()[:n] for p, n in zip(parts, sizes)], axis=0)
@@ -381,7 +415,7 @@ def broadcast(array, src=0, *, what="a broadcast"):
     if not is_distributed():
         return array
     dist = _dist()
-    t = torch.from_numpy(np.array(array, copy=True, order="C"))
+    t = _owned(array)
     with collective(what):
         dist.broadcast(t, src=src)
     return t.numpy()

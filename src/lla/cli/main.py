@@ -41,6 +41,16 @@ def main(argv=None):
     args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
+    args.joined_process_group = False
+    status = _run(args)
+    if args.joined_process_group:  # this call ran one process of a torchrun job: end it now
+        from ..distributed import exit_process
+        exit_process(status)
+    return status
+
+
+def _run(args):
+    """Run the sub-command; returns the exit status (errors as one line on stderr)."""
     name = f"lla {args.command}"
     try:
         with _processes(args) as rank_text:
@@ -76,6 +86,7 @@ def _processes(args):
     if args.command not in DISTRIBUTED_COMMANDS:
         raise ParameterError(f"only {' and '.join('lla ' + c for c in DISTRIBUTED_COMMANDS)} "
                              f"run under torchrun; run lla {args.command} as one process")
+    args.joined_process_group = not distributed.is_distributed()
     with distributed.session(getattr(args, "device", None) or "cpu"):
         rank_text = f" (rank {distributed.rank()} of {distributed.world_size()})"
         for handler in logging.getLogger().handlers:

@@ -11,14 +11,14 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lla"
 
 #: lowest first; a top-level module or subpackage of lla per entry
 LAYERS = [
-    {"errors", "_version", "_atomic", "_progress", "_threads", "_metadata", "_memory", "params"},
+    {"errors", "_version", "_atomic", "_progress", "_threads", "_metadata", "_memory", "params",
+     "distributed"},
     {"data", "_kernels", "datasets"},
     {"evaluation", "interpret"},
     {"nn"},
     {"inference"},
     {"base", "prediction", "topics"},
     {"models"},
-    {"distributed"},
     {"report", "compare"},
     {"cli", "__init__", "__main__"},
 ]

@@ -8,7 +8,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "evaluate", help="held-out perplexity of a saved model",
         description="Score the held-out suffixes of CORPUS (default: the corpus the model was "
-                    "trained on) with a saved model: perplexity, held-out tokens, parameters.")
+                    "trained on) with a saved model: perplexity, held-out tokens, parameters.  "
+                    "Under torchrun the LLA variants' scoring is shared by the processes "
+                    "(docs/distributed.md).")
     p.add_argument("model", metavar="DIR", help="model directory (from `lla train`)")
     p.add_argument("corpus", metavar="CORPUS", nargs="?",
                    help="corpus directory (default: the training corpus recorded in the model)")
@@ -41,6 +43,9 @@ def run(args):
     result = evaluate(model, corpus, ranking=args.ranking, n_particles=args.particles,
                       exclude_history=args.exclude_history)
     result["corpus"] = str(corpus.path)
+    from .. import distributed
+    if not distributed.is_writer():  # under torchrun: every rank scored its share, rank 0 prints
+        return 0
     if model.interruption():
         result["interrupted"] = model.interruption()
         print(f"lla evaluate: note: this model's training was {model.interruption()}; it is "

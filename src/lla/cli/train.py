@@ -18,7 +18,9 @@ finished sweep / SEM iteration is saved.  Model options apply to the models list
 --threads and --device, which apply where they mean something.  Examples:
   lla train wiki --model lda --topics 100 --iterations 200 --seed 1 --out wiki-lda100
   lla train movielens --model topic-lla --topics 50 --iterations 10 --out ml-lla50
-  lla train movielens --model word-lstm --epochs 20 --out ml-lstm"""
+  lla train movielens --model word-lstm --epochs 20 --out ml-lstm
+Several processes, one job (lda, topic-lla, independent, word-lla, char-lla; docs/distributed.md):
+  torchrun --nproc-per-node 2 -m lla train movielens --model topic-lla --threads 1 --out ml"""
 
 
 def add_parser(subparsers):
@@ -45,15 +47,21 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from .. import distributed
     from ..base import registered_models
     from ..data import Corpus
     from ..errors import ParameterError, TrainingDiverged
     from .model_options import in_flag_terms, model_arguments
 
     cls = registered_models()[args.model]
+    if distributed.is_distributed() and not getattr(cls, "trains_across_processes", False):
+        raise ParameterError(f"--model {args.model} does not train across processes: run it "
+                             f"without torchrun")
     kwargs = model_arguments(cls, args, "flag", strict=True)
     if args.progress is not None and "show_progress" in cls._param_names():
         kwargs["show_progress"] = args.progress
+    if not distributed.is_writer() and "show_progress" in cls._param_names():
+        kwargs["show_progress"] = False  # one progress bar per job, rank 0's
     check_writable(args.out, force=args.force)    # before training, not after it
     corpus = Corpus.open(args.corpus)
     start = time.perf_counter()
@@ -63,7 +71,11 @@ def run(args):
     except (ParameterError, TrainingDiverged) as e:
         raise in_flag_terms(e, cls, extra={"resume": "--resume"}) from None
     seconds = time.perf_counter() - start
-    save_or_rescue(model, args.out, force=args.force)
+    with distributed.step("writing the model"):  # rank 0 writes; every rank learns if it failed
+        if distributed.is_writer():
+            save_or_rescue(model, args.out, force=args.force)
+    if not distributed.is_writer():
+        return 0
     summary = model.fit_summary()
     print(f"trained {model.model_name} on {corpus.n_prefix_tokens:,} prefix tokens in "
           f"{seconds:.1f} s{'; ' + summary if summary else ''}; saved to {args.out}")

@@ -8,6 +8,12 @@ The loop (:func:`run_sem`) knows nothing about files: after every finished itera
 ``after_iteration`` (which the model uses for validation, early stopping and checkpoints); on
 Ctrl-C it puts the LSTM and the optimizer back to the end of the last finished iteration and
 returns, so the caller keeps a consistent model.
+
+Several processes (``torchrun``, :mod:`lla.distributed`; DESIGN §7): given a
+:class:`~lla.distributed.Shard`, every rank runs the SE-step on its own documents, the counts
+n_wk are summed over the ranks and the topics z gathered (bulk-synchronous, as AD-LDA), and the
+LSTM is trained by ``DistributedDataParallel`` on each rank's documents
+(:func:`sharded_sem_iteration`); afterwards every rank holds the same z, n_wk and LSTM.
 """
 
 import copy
@@ -16,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.training import train_epoch
+from ..distributed import all_gather, all_reduce, all_reduce_scalar, step
+from ..nn.training import train_epoch, train_epoch_sharded
 from .counts import FixedPhi, topic_counts
 from .schedule import auto_slots
 from .se_step import se_step
@@ -45,6 +52,23 @@ def fit_lstm(dynamics, optimizer, z, lengths, epochs, config, rng, generator, ba
                            symbols=symbols, progress=bar)
         if bar is not None:
             bar.set_postfix(loss=f"{loss:.3f}")
+    return loss
+
+
+def fit_lstm_sharded(model, optimizer, z, lengths, shard, epochs, config, order_rng, rng,
+                     generator, symbols=None):
+    """``epochs`` data-parallel epochs (:func:`lla.nn.training.train_epoch_sharded`) of the
+    DDP-wrapped ``model`` on this rank's documents: ``z`` and ``symbols`` are this rank's
+    tokens, ``lengths`` (D,) the lengths of *all* documents, ``shard`` who owns which.
+    ``order_rng`` is in the same state on every rank, ``rng`` and ``generator`` are this rank's.
+    Returns the last epoch's mean loss over all ranks."""
+    shard_lengths = shard.per_rank(np.asarray(lengths, dtype=np.int64))
+    loss = float("nan")
+    for _ in range(int(epochs)):
+        loss = train_epoch_sharded(model, optimizer, z, shard_lengths[shard.rank], shard_lengths,
+                                   batch_size=config.batch_size, bptt=config.bptt,
+                                   order_rng=order_rng, rng=rng, generator=generator,
+                                   clip=config.clip, symbols=symbols)
     return loss
 
 
@@ -98,8 +122,63 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     }
 
 
+def sharded_sem_iteration(model, optimizer, words, lengths, n_wk, beta, config, streams, shard, *,
+                          se_step_fn=sequential_se_step, symbols=None):
+    """One SE-step + M-step of this rank in a process group (:mod:`lla.distributed`).
+
+    The SE-step samples this rank's documents (``shard``) against φ of the common counts; the
+    counts of its tokens are summed over the ranks (all-reduce of the V×K n_wk) and the topics
+    gathered in document order; the LSTM is trained by ``DistributedDataParallel`` on this
+    rank's documents (:func:`fit_lstm_sharded`).
+
+    model : the DDP-wrapped dynamics (``model.module`` is the Dynamics)
+    words, lengths, symbols : *all* training tokens and document lengths (every rank has them;
+        it uses its shard's)
+    streams : (se_generator, dropout_generator, order_rng, rank_rng): the first two and the
+        last this rank's own, ``order_rng`` the same on every rank
+    Other arguments as :func:`sem_iteration`.
+
+    Returns (z int32 (N,), n_wk int32 (V, K), stats), the same on every rank; ``se_seconds``
+    is the slowest rank's SE-step, ``sync_seconds`` this rank's time in the count all-reduce
+    and the gather of z.
+    """
+    se_gen, drop_gen, order_rng, rank_rng = streams
+    dynamics = model.module
+    V, K = n_wk.shape
+    mine_words = np.asarray(words[shard.tokens])
+    mine_lengths = np.asarray(lengths[shard.docs])
+    mine_symbols = None if symbols is None else np.asarray(symbols[shard.tokens])
+    with step("the SE-step"):
+        start = time.perf_counter()
+        if len(mine_words):
+            z_mine = se_step_fn(dynamics, FixedPhi(n_wk, beta, dynamics.device), mine_words,
+                                mine_lengths, se_gen, config)
+        else:  # more ranks than documents
+            z_mine = np.zeros(0, dtype=np.int32)
+        counts = topic_counts(mine_words, z_mine, V, K)
+        se_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    n_wk = all_reduce(counts, what="the all-reduce of the topic-word counts")
+    z = all_gather(np.asarray(z_mine, dtype=np.int32), what="gathering the topics z")
+    sync_seconds = time.perf_counter() - start
+    se_seconds = all_reduce_scalar(se_seconds, "max", what="the SE-step's timing")
+    start = time.perf_counter()
+    loss = fit_lstm_sharded(model, optimizer, z_mine, lengths, shard, config.epochs, config,
+                            order_rng, rank_rng, drop_gen, symbols=mine_symbols)
+    return z, n_wk, {
+        "se_seconds": se_seconds,
+        "se_tokens_per_second": len(words) / max(se_seconds, 1e-9),
+        "sync_seconds": sync_seconds,
+        "lstm_seconds": time.perf_counter() - start,
+        "lstm_loss": loss,
+        "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size,
+        "changed": None,
+    }
+
+
 def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, config,
-            streams_for, after_iteration, se_step_fn=sequential_se_step, symbols=None):
+            streams_for, after_iteration, se_step_fn=sequential_se_step, symbols=None,
+            shard=None, model=None):
     """Iterations ``first``..``last`` (inclusive) of SEM (``se_step_fn``, ``symbols``: see
     :func:`sem_iteration`).
 
@@ -109,9 +188,25 @@ def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, 
     after_iteration(iteration, z, n_wk, stats) -> bool: called after each finished iteration
     (checkpoint, validation); ``False`` stops (early stopping).
 
+    shard, model : in a process group (:mod:`lla.distributed`), this rank's
+        :class:`~lla.distributed.Shard` and the DDP-wrapped ``dynamics``: the iterations are
+        :func:`sharded_sem_iteration` (``streams_for`` then returns its four streams), and
+        Ctrl-C is not caught (the ranks cannot agree on a last iteration; the checkpoint of
+        the last finished one stays).
+
     Returns (z, n_wk, last_finished_iteration, interrupted).
     """
     done = first - 1
+    if shard is not None:
+        for it in range(first, last + 1):
+            z_new, n_wk_new, stats = sharded_sem_iteration(
+                model, optimizer, words, lengths, n_wk, beta, config, streams_for(it), shard,
+                se_step_fn=se_step_fn, symbols=symbols)
+            stats["changed"] = float(np.mean(z_new != z))
+            z, n_wk, done = z_new, n_wk_new, it
+            if after_iteration(it, z, n_wk, stats) is False:
+                break
+        return z, n_wk, done, False
     snapshot = (copy.deepcopy(dynamics.state_dict()), copy.deepcopy(optimizer.state_dict()))
     try:
         for it in range(first, last + 1):

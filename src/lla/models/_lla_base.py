@@ -16,6 +16,13 @@ Randomness: one ``random_state`` → a SeedSequence; iteration i of SEM uses str
 uninterrupted run would be); the LDA initialisation's shards, and the summation order of
 multi-threaded torch kernels, depend on ``n_threads``.  CUDA draws from different generators and
 its kernels are not bit-reproducible, so runs on a GPU are reproducible only statistically.
+
+Several processes (``torchrun``, :mod:`lla.distributed`, docs/distributed.md): each rank samples
+and trains on its own block of documents; the streams of the SE-step, of dropout, of the
+minibatch tie-breaks and of scoring are derived from (seed, ..., rank), the order of the LSTM's
+minibatches from (seed, iteration) alone.  So the same seed, number of processes and
+``n_threads`` give the same model (on the CPU), but not the model of another number of
+processes.  Rank 0 alone writes checkpoints; every rank holds the same model.
 """
 
 import copy
@@ -35,13 +42,14 @@ from ..topics import TopicWordMixin
 from ..errors import InputError, ParameterError, TrainingDiverged
 from ..evaluation.perplexity import perplexity
 from ..inference.counts import log_phi_wk, topic_counts, topic_word
-from ..inference.sem import StepConfig, fit_lstm, run_sem, sequential_se_step
+from ..inference.sem import (StepConfig, fit_lstm, fit_lstm_sharded, run_sem,
+                             sequential_se_step)
 from ..nn.dynamics import Dynamics
 from ..nn.early_stopping import EarlyStopping
 from ..nn.state import (load_optimizer, numpy_to_tensors, optimizer_arrays,
                         tensors_to_numpy)
 from ..nn.training import make_optimizer
-from .. import params
+from .. import distributed, params
 from ..params import Param
 from .lda import LDA
 
@@ -103,6 +111,9 @@ class LLABase(TopicWordMixin, Model):
 
     _parameters = LLA_PARAMETERS
     _renamed_parameters = {"se_batch_size": "n_slots"}
+    #: ``fit`` and scoring share the work between the processes of a torchrun job
+    #: (:mod:`lla.distributed`)
+    trains_across_processes = True
 
     # -- hooks of the variants ------------------------------------------------------------------
     #: fitted attributes of a variant that a resumed run takes over from its checkpoint
@@ -138,7 +149,7 @@ class LLABase(TopicWordMixin, Model):
     # -- checks and seeds ---------------------------------------------------------------------
     def _torch_device(self):
         try:
-            device = torch.device(self.device)
+            device = distributed.resolve_device(self.device)
         except (RuntimeError, TypeError) as e:
             raise ParameterError(f"unknown device {self.device!r} ({e})") from None
         if device.type == "cuda" and not torch.cuda.is_available():
@@ -156,9 +167,47 @@ class LLABase(TopicWordMixin, Model):
         return torch.Generator(device=self._torch_device()).manual_seed(seed)
 
     def _iteration_streams(self, iteration):
-        return (self._torch_generator(_ITER, iteration, 0),
-                self._torch_generator(_ITER, iteration, 1),
-                np.random.default_rng(self._stream(_ITER, iteration, 2)))
+        if getattr(self, "_shard", None) is None:
+            return (self._torch_generator(_ITER, iteration, 0),
+                    self._torch_generator(_ITER, iteration, 1),
+                    np.random.default_rng(self._stream(_ITER, iteration, 2)))
+        # several processes: SE-step, dropout and tie-breaks per rank; the minibatch order common
+        rank = distributed.rank()
+        return (self._torch_generator(_ITER, iteration, 0, rank),
+                self._torch_generator(_ITER, iteration, 1, rank),
+                np.random.default_rng(self._stream(_ITER, iteration, 2)),
+                np.random.default_rng(self._stream(_ITER, iteration, 3, rank)))
+
+    def _scoring_generator(self, *key):
+        """The torch generator of a scoring stream (``key``); under several processes each
+        rank scores its own documents with its own stream (key + rank)."""
+        if distributed.is_distributed():
+            key = key + (distributed.rank(),)
+        return self._torch_generator(*key)
+
+    def _sharded(self, score, tokens, lengths, prefix_lengths):
+        """``score(tokens, lengths, prefix_lengths)`` of all documents — under several processes
+        each rank scores its block of documents (balanced by tokens) and the outputs (an array
+        or a tuple of arrays, first axis in document order) are gathered on every rank."""
+        tokens = np.asarray(tokens)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        prefix_lengths = np.asarray(prefix_lengths, dtype=np.int64)
+        if not distributed.is_distributed():
+            return score(tokens, lengths, prefix_lengths)
+        distributed.check_agreement(len(tokens), "the number of tokens to score")
+        mine = distributed.shard(lengths)
+        with distributed.step("scoring"):
+            out = score(tokens[mine.tokens], lengths[mine.docs], prefix_lengths[mine.docs])
+        if isinstance(out, tuple):
+            return tuple(distributed.all_gather(o, what="gathering the scores") for o in out)
+        return distributed.all_gather(out, what="gathering the scores")
+
+    def _parallel_model(self):
+        """``dynamics_`` wrapped in DistributedDataParallel, created once per fit."""
+        ddp = getattr(self, "_ddp", None)
+        if ddp is None or ddp.module is not self.dynamics_:
+            self._ddp = ddp = distributed.data_parallel(self.dynamics_)
+        return ddp
 
     def _step_config(self, epochs):
         return StepConfig(epochs=int(epochs), batch_size=int(self.batch_size),
@@ -200,6 +249,8 @@ class LLABase(TopicWordMixin, Model):
                 return self._fit(corpus, validation, resume, callback, init_assignments)
             except TrainingDiverged as e:
                 raise TrainingDiverged(f"{e}; {self._what_was_kept()}") from None
+            finally:
+                self._ddp = self._shard = None
 
     def _what_was_kept(self):
         """Where the last finite state of a run that stopped is, for the error message."""
@@ -226,15 +277,26 @@ class LLABase(TopicWordMixin, Model):
             raise InputError("the corpus has no training tokens", corpus.path)
         K = int(self.n_topics)
         fingerprint = train.fingerprint()
+        # several processes: this rank's block of documents (None: one process)
+        self._shard = distributed.shard(lengths) if distributed.is_distributed() else None
+        distributed.check_same_data(fingerprint)
 
-        if resume and not (Path(self.checkpoint_dir) / "model.json").exists():
+        has_checkpoint = self.checkpoint_dir is not None and \
+            (Path(self.checkpoint_dir) / "model.json").exists()
+        if self._shard is not None:
+            distributed.check_agreement(has_checkpoint, f"whether {self.checkpoint_dir} holds a "
+                                                        f"checkpoint (every rank must see it)")
+        if resume and not has_checkpoint:
             raise InputError("no checkpoint to resume from (no model.json there; a mistyped "
                              "directory?); leave out resume to start a new training",
                              self.checkpoint_dir)
-        if self.checkpoint_dir is not None and not resume:
+        if self.checkpoint_dir is not None and not resume and distributed.is_writer():
             check_writable(self.checkpoint_dir, force=True)   # before hours of training
         if resume:
-            self._load_checkpoint(fingerprint)
+            with distributed.step("loading the checkpoint"):
+                self._load_checkpoint(fingerprint)
+            if self._shard is not None:
+                distributed.check_agreement(self.n_iter_done_, "the checkpoint's iteration")
             log.info("%s: resuming after iteration %d from %s", self.model_name,
                      self.n_iter_done_, self.checkpoint_dir)
         else:
@@ -267,7 +329,10 @@ class LLABase(TopicWordMixin, Model):
                                if "validation_perplexity" in stats else {}))
             log.info("%s iteration %d: %s", self.model_name, it, stats)
             self._checkpoint()
-            if callback is not None and callback(self, it, stats) is False:
+            stop = callback is not None and callback(self, it, stats) is False
+            if self._shard is not None:  # every rank stops if one callback says so
+                stop = distributed.any_rank(stop, what="the callbacks' decision")
+            if stop:
                 return False
             return keep_going
 
@@ -278,7 +343,9 @@ class LLABase(TopicWordMixin, Model):
                     first=self.n_iter_done_ + 1, last=int(self.n_iter),
                     config=self._step_config(self.lstm_epochs_per_iter),
                     streams_for=self._iteration_streams, after_iteration=after_iteration,
-                    se_step_fn=self._se_step_fn(), symbols=self._lstm_symbols(words))
+                    se_step_fn=self._se_step_fn(), symbols=self._lstm_symbols(words),
+                    shard=self._shard,
+                    model=None if self._shard is None else self._parallel_model())
                 if interrupted:
                     log.warning("%s: interrupted; keeping iteration %d", self.model_name, done)
                     self.interrupted_ = True
@@ -314,15 +381,25 @@ class LLABase(TopicWordMixin, Model):
         self.dynamics_ = self._new_dynamics()
         self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
                                          float(self.weight_decay))
-        _, drop_gen, rng = self._iteration_streams(0)
         start = time.perf_counter()
+        symbols = self._lstm_symbols(words)
         bar = progress(total=int(self.init_lstm_epochs) * len(words),
                        desc=f"{self.model_name}: LSTM on LDA's topics", unit="tok",
                        enabled=self.show_progress)
         try:
-            loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths, self.init_lstm_epochs,
-                            self._step_config(self.init_lstm_epochs), rng, drop_gen, bar=bar,
-                            symbols=self._lstm_symbols(words))
+            if self._shard is None:
+                _, drop_gen, rng = self._iteration_streams(0)
+                loss = fit_lstm(self.dynamics_, self._optimizer, z, lengths,
+                                self.init_lstm_epochs, self._step_config(self.init_lstm_epochs),
+                                rng, drop_gen, bar=bar, symbols=symbols)
+            else:
+                _, drop_gen, order_rng, rank_rng = self._iteration_streams(0)
+                mine = self._shard.tokens
+                loss = fit_lstm_sharded(self._parallel_model(), self._optimizer, z[mine],
+                                        lengths, self._shard, self.init_lstm_epochs,
+                                        self._step_config(self.init_lstm_epochs), order_rng,
+                                        rank_rng, drop_gen,
+                                        symbols=None if symbols is None else symbols[mine])
         finally:
             bar.close()
         stats = {"iteration": 0, "lda_seconds": lda_seconds,
@@ -390,8 +467,14 @@ class LLABase(TopicWordMixin, Model):
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self):
-        if self.checkpoint_dir is not None:
+        if self.checkpoint_dir is None:
+            return
+        if getattr(self, "_shard", None) is None:
             self.save(self.checkpoint_dir, force=True)
+            return
+        with distributed.step("writing the checkpoint"):  # rank 0 writes, all learn if it failed
+            if distributed.is_writer():
+                self.save(self.checkpoint_dir, force=True)
 
     def _load_checkpoint(self, fingerprint):
         saved = load_model(self.checkpoint_dir)

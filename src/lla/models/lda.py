@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from .. import distributed
 from .._memory import array_bytes, check_allocation
 from .._progress import progress
 from .._threads import numba_steps, numba_thread_count
@@ -71,7 +72,11 @@ class LDA(TopicWordMixin, Model):
         sampled by one thread against the sweep-start counts; the counts are merged after every
         sweep.  Results depend on ``n_threads`` (not on the machine): the same seed and the
         same ``n_threads`` reproduce the model bit for bit; ``n_threads=1`` is exact
-        sequential collapsed Gibbs.
+        sequential collapsed Gibbs.  Under several processes (``torchrun``,
+        :mod:`lla.distributed`) every process sweeps its own block of documents on
+        ``n_threads`` shards and the count deltas are summed over the processes after every
+        sweep (AD-LDA across processes); the result then depends on the number of processes
+        and on ``n_threads``, and is reproduced for the same pair.
     random_state : int, numpy SeedSequence or None.  The one source of randomness: spawned into
         independent streams for initialisation, the per-shard samplers and inference (fold-in).
     fold_in_iter : int ≥ 1.  Fold-in sweeps for documents not trained on (``transform`` and
@@ -100,6 +105,8 @@ class LDA(TopicWordMixin, Model):
 
     model_name = "lda"
     _parameters = LDA_PARAMETERS
+    #: ``fit`` shares the work between the processes of a torchrun job (:mod:`lla.distributed`)
+    trains_across_processes = True
 
     def __init__(self, n_topics=100, *, alpha=None, beta=0.01, n_iter=200, n_average=20,
                  sampler="auto", mh_steps=2, n_threads=None, random_state=None,
@@ -136,6 +143,10 @@ class LDA(TopicWordMixin, Model):
         model's ``z_``, ``n_wk_``, ``n_k_``, ``n_dk_`` are the live state.  A callback returning
         ``False`` stops training after that sweep, as does Ctrl-C (KeyboardInterrupt): the
         model then keeps the last finished sweep and ``n_iter_done_`` says how many ran.
+        Under several processes (:mod:`lla.distributed`) ``n_wk_`` and ``n_k_`` are the summed
+        counts, while ``z_`` and ``n_dk_`` are current only for the rank's own documents until
+        the fit ends (with the MH sampler ``z_`` is gathered after every sweep); training stops
+        on every rank if one callback returns False, and Ctrl-C is not caught.
         """
         from .._kernels import gibbs
         from .._kernels.rng import seeds_from
@@ -156,10 +167,19 @@ class LDA(TopicWordMixin, Model):
         sampler = self._sampler_code()
         T = max(1, min(int(self.n_threads) if self.n_threads else numba_thread_count(), D))
         ss_init, ss_sampler, ss_infer = self._seed_sequence().spawn(3)
+        # several processes: this rank sweeps documents ranks.docs (None: one process)
+        ranks = distributed.shard(prefix_lengths) if distributed.is_distributed() else None
+        if ranks is not None:
+            distributed.check_same_data(corpus.fingerprint())
 
         # word-major token index: the tokens of type w are word_pos[word_ptr[w]:word_ptr[w+1]]
         word_ptr, word_pos, word_rank = gibbs.word_index(words, V)
-        shard_ptr = _shards(doc_ptr, T)
+        if ranks is None:
+            shard_ptr = _shards(doc_ptr, T)
+        else:
+            first, last = ranks.docs.start, ranks.docs.stop
+            T = max(1, min(T, last - first))
+            shard_ptr = first + _shards(doc_ptr[first:last + 1] - doc_ptr[first], T)
         visit = gibbs.visit_order(words, doc_ptr)  # within a document, grouped by word type
 
         n_avg = min(int(self.n_average), int(self.n_iter))
@@ -176,7 +196,8 @@ class LDA(TopicWordMixin, Model):
         gibbs.count_topics(words, z, doc_ptr, n_dk, n_wk, n_k)
         n_wk_loc, n_k_loc = gibbs.shard_counts(n_wk, n_k, T, sampler)
         z_scratch = np.empty((T if sampler == 0 else 1, N), dtype=np.int32)
-        rng_state = seeds_from(ss_sampler, T)
+        rng_state = seeds_from(ss_sampler if ranks is None
+                               else distributed.rank_seed(ss_sampler), T)
 
         self._reset_fit_state()
         self.z_, self.n_wk_, self.n_k_, self.n_dk_ = z, n_wk, n_k, n_dk
@@ -199,9 +220,14 @@ class LDA(TopicWordMixin, Model):
         try:
             for sweep in range(1, int(self.n_iter) + 1):
                 start = time.perf_counter()
-                gibbs.lda_sweep(words, doc_ptr, shard_ptr, visit, z, z_scratch, n_dk, n_wk, n_k,
-                                n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank, alpha, beta,
-                                int(self.mh_steps), sampler, rng_state)
+                n_wk_start = None if ranks is None else n_wk.copy()
+                with distributed.step("an LDA sweep"):
+                    gibbs.lda_sweep(words, doc_ptr, shard_ptr, visit, z, z_scratch, n_dk, n_wk,
+                                    n_k, n_wk_loc, n_k_loc, word_ptr, word_pos, word_rank,
+                                    alpha, beta, int(self.mh_steps), sampler, rng_state)
+                if ranks is not None:
+                    _merge_ranks(ranks, n_wk_start, z, n_wk, n_k, n_wk_loc, n_k_loc,
+                                 gather_z=sampler == 0)
                 seconds = time.perf_counter() - start
                 trained_seconds += seconds
                 done = sweep
@@ -210,7 +236,11 @@ class LDA(TopicWordMixin, Model):
                     sum_wk += n_wk
                     averaged += 1
                 if sweep % int(self.evaluate_every) == 0 or sweep == int(self.n_iter):
-                    ll = gibbs.log_joint(n_wk, n_k, n_dk, prefix_lengths, alpha, beta) / N
+                    if ranks is None:
+                        ll = gibbs.log_joint(n_wk, n_k, n_dk, prefix_lengths, alpha, beta) / N
+                    else:
+                        ll = _log_joint_of_ranks(ranks, n_wk, n_k, n_dk, prefix_lengths,
+                                                 alpha, beta) / N
                     history.append((sweep, ll))
                     if validation is not None:
                         theta = (n_dk + alpha) / (prefix_lengths[:, None] + K * alpha)
@@ -223,9 +253,14 @@ class LDA(TopicWordMixin, Model):
                          "log_likelihood": ll}
                 bar.update(1)
                 bar.set_postfix(tok_s=f"{N / seconds:.3g}", ll=f"{ll:.4f}")
-                if callback is not None and callback(self, sweep, stats) is False:
+                stop = callback is not None and callback(self, sweep, stats) is False
+                if ranks is not None:  # every rank stops if one callback says so
+                    stop = distributed.any_rank(stop, what="the callbacks' decision")
+                if stop:
                     break
         except KeyboardInterrupt:
+            if ranks is not None:  # the ranks cannot agree on a last sweep
+                raise
             log.warning("LDA: interrupted; keeping the state after sweep %d", done)
             interrupted = True
         finally:
@@ -233,6 +268,13 @@ class LDA(TopicWordMixin, Model):
         if done == 0:
             self._reset_fit_state()
             raise KeyboardInterrupt
+        if ranks is not None:
+            # every rank holds the current z, n_dk (and their sums) of its own documents only
+            z[:] = distributed.all_gather(z[ranks.tokens], what="gathering LDA's topics z")
+            n_dk[:] = distributed.all_gather(n_dk[ranks.docs], what="gathering LDA's n_dk")
+            if averaged:
+                sum_dk[:] = distributed.all_gather(sum_dk[ranks.docs],
+                                                   what="gathering LDA's averaged n_dk")
 
         if averaged:
             mean_wk, mean_dk = sum_wk / averaged, sum_dk / averaged
@@ -427,6 +469,33 @@ class LDA(TopicWordMixin, Model):
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _merge_ranks(ranks, n_wk_start, z, n_wk, n_k, n_wk_loc, n_k_loc, *, gather_z):
+    """After a sweep of every rank over its own documents: n_wk ← n_wk° + Σ_ranks (n_wk_r −
+    n_wk°) (one all-reduce of the V×K deltas; n_k from it), the per-thread copies set to the
+    result, and — for the MH sampler, whose word proposal reads the topics of every token of a
+    type — z gathered from the ranks.  All arrays are changed in place."""
+    delta = distributed.all_reduce(n_wk - n_wk_start,
+                                   what="the all-reduce of LDA's count deltas")
+    np.add(n_wk_start, delta, out=n_wk)
+    n_k[:] = n_wk.sum(axis=0, dtype=np.int64)
+    n_wk_loc[:, :, :n_wk.shape[1]] = n_wk        # (padded columns stay zero)
+    n_k_loc[:] = n_k
+    if gather_z:
+        z[:] = distributed.all_gather(z[ranks.tokens], what="gathering LDA's topics z")
+
+
+def _log_joint_of_ranks(ranks, n_wk, n_k, n_dk, doc_len, alpha, beta):
+    """log p(w, z) when each rank holds the current n_dk of its own documents only: the word
+    and topic terms (the same on every rank) plus the sum over ranks of their document terms."""
+    from .._kernels import gibbs
+    K = n_wk.shape[1]
+    common = gibbs.log_joint(n_wk, n_k, np.zeros((0, K), dtype=n_dk.dtype),
+                             np.zeros(0, dtype=doc_len.dtype), alpha, beta)
+    mine = gibbs.log_joint(n_wk, n_k, np.ascontiguousarray(n_dk[ranks.docs]),
+                           np.ascontiguousarray(doc_len[ranks.docs]), alpha, beta) - common
+    return common + distributed.all_reduce_scalar(mine, what="LDA's log-likelihood")
+
+
 def _shards(doc_ptr, T):
     """T contiguous document ranges with about equal numbers of tokens: (T+1,) int64."""
     D = len(doc_ptr) - 1

@@ -196,20 +196,32 @@ class TopicLLA(LLABase):
     def _score(self, corpus, n_particles, stream_key, **callbacks):
         """The particle filter through ``corpus``'s whole documents (DESIGN §3) with the model's
         scoring stream ``stream_key``; ``callbacks``: ``return_doc_topic``, ``on_predictive``,
-        ``on_filtered`` of :func:`lla.inference.particle_filter.particle_filter_log_prob`."""
-        lengths = np.asarray(corpus.doc_lengths, dtype=np.int64)
+        ``on_filtered`` of :func:`lla.inference.particle_filter.particle_filter_log_prob`.
+        Under several processes each rank filters its own documents and the log-probabilities
+        are gathered — except for the predictive and filtered callbacks (next-item ranks,
+        predictions, explanations), whose consumers index the whole corpus: there every rank
+        runs every document."""
         S = int(n_particles or self.n_particles)
-        slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
-        bar = progress(total=corpus.n_tokens, desc=f"particle filter S={S}", unit="tok",
-                       enabled=self.show_progress)
-        try:
-            return particle_filter_log_prob(
-                self.dynamics_.stepper(), self._log_phi_wk(), np.asarray(corpus.tokens),
-                lengths, np.asarray(corpus.prefix_lengths), n_particles=S,
-                generator=self._torch_generator(*stream_key), n_slots=slots, progress=bar,
-                **callbacks)
-        finally:
-            bar.close()
+
+        def score(tokens, lengths, prefix_lengths, generator):
+            slots = max(1, auto_slots(lengths, cap=max(1, 4096 // S), floor=1))
+            bar = progress(total=int(lengths.sum()), desc=f"particle filter S={S}", unit="tok",
+                           enabled=self.show_progress)
+            try:
+                return particle_filter_log_prob(
+                    self.dynamics_.stepper(), self._log_phi_wk(), tokens, lengths,
+                    prefix_lengths, n_particles=S, generator=generator, n_slots=slots,
+                    progress=bar, **callbacks)
+            finally:
+                bar.close()
+
+        if callbacks.get("on_predictive") or callbacks.get("on_filtered"):
+            return score(np.asarray(corpus.tokens),
+                         np.asarray(corpus.doc_lengths, dtype=np.int64),
+                         np.asarray(corpus.prefix_lengths, dtype=np.int64),
+                         self._torch_generator(*stream_key))
+        return self._sharded(lambda t, n, p: score(t, n, p, self._scoring_generator(*stream_key)),
+                             corpus.tokens, corpus.doc_lengths, corpus.prefix_lengths)
 
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """log p̂(w_t | w_<t) (natural log) of every suffix token, documents in order, by the

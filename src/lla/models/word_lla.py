@@ -91,8 +91,10 @@ class WordLLA(LLABase):
                 np.asarray(corpus.prefix_lengths, dtype=np.int64))
 
     def _exact(self, corpus, doc_topic=False):
-        return exact_log_prob(self.dynamics_, self.topic_word_, *self._corpus_arrays(corpus),
-                              n_slots=self.n_slots, doc_topic=doc_topic)
+        def score(tokens, lengths, prefix_lengths):  # all documents, or this rank's
+            return exact_log_prob(self.dynamics_, self.topic_word_, tokens, lengths,
+                                  prefix_lengths, n_slots=self.n_slots, doc_topic=doc_topic)
+        return self._sharded(score, *self._corpus_arrays(corpus))
 
     def heldout_log_prob(self, corpus, *, n_particles=None):
         """Exact log p(w_t | w_<t) = log Σ_k θ_{t,k} φ_{k,w_t} (natural log) of every suffix

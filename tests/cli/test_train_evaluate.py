@@ -62,7 +62,9 @@ def test_topics(model_dir, capsys):
     capsys.readouterr()
     assert main(["topics", str(model_dir), "--top", "4"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and all(len(line.split()) == 5 for line in lines)
+    # "k  w · w · w · w": item names may hold spaces, so words are separated by " · "
+    assert len(lines) == 3
+    assert all(len(line.split("  ", 1)[1].split(" · ")) == 4 for line in lines)
     assert main(["topics", str(model_dir), "--json", "--top", "2"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {"0", "1", "2"}
 

@@ -84,7 +84,7 @@ def run(args):
         for key in ("lda", "topic-lla"):
             model = fitted[key]
             words = model.topic_words(8, lam=DEFAULT_LAMBDA).labels
-            print(f"\ntopics of {key} (words by λ-relevance, λ = {DEFAULT_LAMBDA}; "
+            print(f"\ntop words of {key} (by λ-relevance, λ = {DEFAULT_LAMBDA}; "
                   f"`lla topics --lambda 1` ranks by probability):")
             for k in range(min(args.show_topics, args.topics)):
                 print(f"  {k:>3}  {' · '.join(words[k])}")

@@ -197,4 +197,3 @@ PATIENCE = Param("int", low=1, flag="--patience", resumable=True, metavar="N",
                  help="validation evaluations without improvement before early stopping")
 EPOCHS = Param("int", low=1, flag="--epochs", metavar="N",
                help="(maximum) epochs of word-lstm, char-lstm, autoencoder")
-SWEEPS_OR_ITERATIONS = "Gibbs sweeps (lda, ddlda) or SEM iterations (LLA variants)"

@@ -16,7 +16,11 @@ def test_one_flag_one_meaning(attr):
 
 def test_help_lists_each_models_default():
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
-    assert "--iterations" in text and "200 for lda" in text and "10 for topic-lla" in text
+    text = " ".join(text.split())     # argparse wraps lines
+    # one flag, two meanings with their own help: each lists its models and default
+    assert "--iterations N Gibbs sweeps over the training prefixes [lda, ddlda; default: 200]" \
+        in text
+    assert "SEM iterations (SE-step + M-step) [topic-lla, word-lla, char-lla; default: 10]" in text
     assert "--learning-rate" in text and "default: 0.001 for" in text
 
 

@@ -66,7 +66,7 @@ LLA_PARAMETERS = {
     "alpha": params.ALPHA,
     "beta": params.BETA,
     "n_iter": Param("int", low=0, flag="--iterations", compare_flag="--sem-iterations",
-                    resumable=True, metavar="N", help=params.SWEEPS_OR_ITERATIONS),
+                    resumable=True, metavar="N", help="SEM iterations (SE-step + M-step)"),
     "init_lda_iter": Param("int", low=1, flag="--init-lda-iterations",
                            compare_flag="--lda-iterations", metavar="N",
                            help="LLA: LDA sweeps of the initialisation"),

@@ -36,7 +36,7 @@ LDA_PARAMETERS = {
     "alpha": params.ALPHA,
     "beta": params.BETA,
     "n_iter": Param("int", low=1, flag="--iterations", compare_flag="--lda-iterations",
-                    metavar="N", help=params.SWEEPS_OR_ITERATIONS),
+                    metavar="N", help="Gibbs sweeps over the training prefixes"),
     "n_average": Param("int", low=0, flag="--average", metavar="N",
                        help="lda: θ and φ averaged over the last N sweeps"),
     "sampler": Param("str", choices=("auto", "exact", "mh"), flag="--sampler",

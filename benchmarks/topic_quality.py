@@ -29,7 +29,7 @@ def main():
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    models = [(Path(p).name, lla.load_model(p)) for p in args.models]
+    models = [(lla.base.model_label(p), lla.load_model(p)) for p in args.models]
     refs = [r.split("=", 1) for r in (args.reference or ["train=train"])]
     rows, per_topic = [], {}
     for name, model in models:

@@ -310,6 +310,13 @@ def _decode_types(array):
     return bytes(np.asarray(array, dtype=np.uint8)).decode("utf-8").split("\n")
 
 
+def model_label(path):
+    """A saved model's display name: its directory's name, or the run's for the ``RUN/model``
+    layout of ``lla compare`` (``cmp/runs/topic-lla-K50/model`` → ``topic-lla-K50``)."""
+    path = Path(path).resolve()
+    return path.parent.name if path.name == "model" else path.name
+
+
 def load_model(path):
     """Load a model saved by :meth:`Model.save` (any model type)."""
     from safetensors import SafetensorError

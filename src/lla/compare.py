@@ -135,13 +135,14 @@ def compare(corpus, out_dir, models=DEFAULT_MODELS, settings=None, command=None)
         bar.set_postfix_str(run)
         results.append(run_one(run, model_name, k, corpus, out_dir, settings))
     write_outputs(results, corpus, out_dir, settings, command)
-    write_report(results, corpus, out_dir)
+    write_report(results, corpus, out_dir, exclude_history=settings.masked)
     return results
 
 
-def write_report(results, corpus, out_dir):
+def write_report(results, corpus, out_dir, *, exclude_history=False):
     """DIR/report.html (:mod:`lla.report`): for every model its run with the largest K (and the
-    models without topics), scored as in the table; topic models matched against the first."""
+    models without topics), scored as in the table; topic models matched against the first;
+    with ``exclude_history`` (``--masked``) the histories' predictions skip the history's items."""
     from .base import load_model
     from .report import write_html
     from .report.build import build_report
@@ -153,7 +154,8 @@ def write_report(results, corpus, out_dir):
     named = [(r["run"], load_model(Path(out_dir) / "runs" / r["run"] / "model"))
              for r in chosen.values()]
     report = build_report(named, corpus, title=f"lla compare: {Path(out_dir).name}",
-                          results={r["run"]: r for r in chosen.values()})
+                          results={r["run"]: r for r in chosen.values()},
+                          exclude_history=exclude_history)
     write_html(report, Path(out_dir) / "report.html")
 
 

@@ -83,6 +83,17 @@ def test_report_of_two_models(trained, tmp_path, capsys):
     assert html.count("<table") >= 3
 
 
+def test_report_names_models_by_their_run(trained, tmp_path):
+    """A model saved in lla compare's RUN/model layout is shown as RUN; equal names get numbers."""
+    import shutil
+    shutil.copytree(trained / "lda", tmp_path / "runs" / "lda-K3" / "model")
+    assert main(["report", str(tmp_path / "runs" / "lda-K3" / "model"), str(trained / "lda"),
+                 str(trained / "lda"), "--out", str(tmp_path / "r")]) == 0
+    html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "<h2>lda-K3</h2>" in html and "<h2>lda (2)</h2>" in html and "<h2>lda (3)</h2>" in html
+    assert "<h2>model</h2>" not in html
+
+
 def test_prepare_with_another_corpus_vocabulary_and_topic_coherence(tmp_path, capsys):
     """A reference corpus prepared with the model's vocabulary (`lla prepare --vocabulary`) is
     accepted by `lla topics --coherence --reference`; one with its own vocabulary is refused."""

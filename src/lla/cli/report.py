@@ -27,6 +27,9 @@ def add_parser(subparsers):
                    help="users' histories shown for event data (default 5)")
     p.add_argument("--particles", type=int, metavar="S",
                    help="particles of the particle-filter models (default: the model's own)")
+    p.add_argument("--exclude-history", action="store_true",
+                   help="the histories' predicted items never repeat an item of the history "
+                        "(rating data, where a user rates an item once)")
     p.add_argument("--title", help="page title")
     p.set_defaults(run=run)
 
@@ -36,7 +39,7 @@ def run(args):
     from pathlib import Path
 
     from .._atomic import check_writable
-    from ..base import load_model
+    from ..base import load_model, model_label
     from ..data import Corpus
     from ..errors import InputError, ParameterError
     from ..report import write_html
@@ -47,14 +50,17 @@ def run(args):
     target = Path(args.out) / "report.html"
     check_writable(target, force=args.force)
     start = time.perf_counter()
-    models = [(Path(m).name, load_model(m)) for m in args.models]
+    labels = [model_label(m) for m in args.models]
+    labels = [f"{label} ({i + 1})" if labels.count(label) > 1 else label
+              for i, label in enumerate(labels)]
+    models = [(label, load_model(m)) for label, m in zip(labels, args.models)]
     path = args.corpus or models[0][1].corpus_path_
     if not path:
         raise InputError("no --corpus given and the model does not record its training corpus",
                          args.models[0])
     corpus = Corpus.open(path)
     report = build_report(models, corpus, title=args.title, n_histories=args.histories,
-                          n_particles=args.particles)
+                          n_particles=args.particles, exclude_history=args.exclude_history)
     write_html(report, target)
     print(f"wrote {target} ({len(models)} model{'s' if len(models) > 1 else ''}, "
           f"{time.perf_counter() - start:.1f} s)")

@@ -70,17 +70,20 @@ def topic_figures(model, *, lam=DEFAULT_LAMBDA):
     return figures
 
 
-def history_rows(model, corpus, *, n_histories=5, n_items=5, n_particles=None):
+def history_rows(model, corpus, *, n_histories=5, n_items=5, n_particles=None,
+                 exclude_history=False):
     """The first ``n_histories`` documents with at least MIN_HISTORY training events: their
-    training prefix as the history, the model's topic path and next topics/items, and the first
-    held-out events (what the user actually did next)."""
+    training prefix as the history, the model's topic path and next topics/items (with
+    ``exclude_history``, never an item of the history: rating data), and the first held-out
+    events (what the user actually did next)."""
     docs = [d for d in range(len(corpus))
             if corpus.prefix_lengths[d] >= MIN_HISTORY and corpus.suffix_lengths[d] > 0]
     docs = docs[:int(n_histories)]
     if not docs:
         return []
     predictions = model.predict_next([np.asarray(corpus.prefix(d)) for d in docs],
-                                     n_items=n_items, n_particles=n_particles)
+                                     n_items=n_items, n_particles=n_particles,
+                                     exclude_history=exclude_history)
     rows = []
     for d, p in zip(docs, predictions):
         user = corpus.doc_ids[d] if corpus.doc_ids is not None else f"document {d}"
@@ -94,7 +97,7 @@ def history_rows(model, corpus, *, n_histories=5, n_items=5, n_particles=None):
 
 
 def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_data=None,
-                 result=None):
+                 result=None, exclude_history=False):
     """A :class:`ModelReport` of one fitted model scored on ``corpus`` (``result``: its
     :func:`lla.evaluation.evaluate` result when already known, e.g. from ``lla compare``)."""
     if result is None:
@@ -117,7 +120,8 @@ def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_
         report.figures = topic_figures(model)
     if event_data if event_data is not None else "hr@10" in result:
         report.histories = history_rows(model, corpus, n_histories=n_histories,
-                                        n_particles=n_particles)
+                                        n_particles=n_particles,
+                                        exclude_history=exclude_history)
     return report
 
 
@@ -134,14 +138,16 @@ def comparison(name_a, model_a, name_b, model_b, *, n_words=6, n_pairs=None):
 
 
 def build_report(named_models, corpus, *, title=None, n_histories=5, n_particles=None,
-                 results=None):
+                 results=None, exclude_history=False):
     """A :class:`Report` of ``named_models`` ([(name, model)]) on ``corpus``; with two or more
     models with topics, the first is compared with each other one.  ``results``: optional
-    {name: evaluate() result} already computed."""
+    {name: evaluate() result} already computed; ``exclude_history``: the histories' predicted
+    items never repeat an item of the history (rating data)."""
     start = time.perf_counter()
     results = results or {}
     models = [model_report(name, m, corpus, n_histories=n_histories, n_particles=n_particles,
-                           result=results.get(name)) for name, m in named_models]
+                           result=results.get(name), exclude_history=exclude_history)
+              for name, m in named_models]
     topical = [(n, m) for n, m in named_models if m._has_topics()]
     comparisons = [comparison(*topical[0], *other) for other in topical[1:]]
     meta = {"corpus": str(corpus.path) if corpus.path else "in memory",

@@ -34,6 +34,7 @@ def main():
     rows, per_topic = [], {}
     for name, model in models:
         top10 = model.topic_words(10, lam=1.0, names=False).ids
+        top10_rel = model.topic_words(10, lam=DEFAULT_LAMBDA, names=False).ids
         row = {"model": name, "K": len(top10),
                "diversity@25": topic_diversity(model.topic_words(25, lam=1.0, names=False).ids)}
         for ref_name, path in refs:
@@ -48,15 +49,19 @@ def main():
             row[f"npmi_{ref_name}_median"] = float(np.median(c.npmi))
             row[f"npmi_{ref_name}_q10"] = float(np.quantile(c.npmi, 0.1))
             row[f"npmi_{ref_name}_q90"] = float(np.quantile(c.npmi, 0.9))
+            # the words lla shows (λ-relevance), scored the same way and labelled as such
+            row[f"npmi_{ref_name}_relevance_mean"] = float(np.mean(
+                corpus_npmi(top10_rel, corpus, part=part).npmi))
         rows.append(row)
         print(json.dumps(row), flush=True)
     md = ["| model | K | diversity (top 25) | " + " | ".join(
-        f"NPMI {r} mean / median [10 %, 90 %]" for r, _ in refs) + " |",
-          "|---|---:|---:|" + "---:|" * len(refs)]
+        f"NPMI {r} mean / median [10 %, 90 %] | NPMI {r}, λ = {DEFAULT_LAMBDA} words"
+        for r, _ in refs) + " |", "|---|---:|---:|" + "---:|---:|" * len(refs)]
     for row in rows:
         md.append(f"| {row['model']} | {row['K']} | {row['diversity@25']:.3f} | " + " | ".join(
             f"{row[f'npmi_{r}_mean']:.3f} / {row[f'npmi_{r}_median']:.3f} "
-            f"[{row[f'npmi_{r}_q10']:.3f}, {row[f'npmi_{r}_q90']:.3f}]" for r, _ in refs) + " |")
+            f"[{row[f'npmi_{r}_q10']:.3f}, {row[f'npmi_{r}_q90']:.3f}] | "
+            f"{row[f'npmi_{r}_relevance_mean']:.3f}" for r, _ in refs) + " |")
     # matched pairs: the first model against every other
     base_name, base = models[0]
     base_words = base.topic_words(8, lam=DEFAULT_LAMBDA).labels
@@ -66,13 +71,16 @@ def main():
         ref = refs[0][0]
         npmi_a, npmi_b = per_topic[(base_name, ref)], per_topic[(name, ref)]
         md += ["", f"Matched topics, {base_name} → {name} (1 − Jensen–Shannon; mean over all "
-                   f"{len(m.pairs)} pairs {m.mean_similarity:.3f}); the {args.pairs} closest "
-                   f"pairs, NPMI on {ref}:", "",
+                   f"{len(m.pairs)} pairs {m.mean_similarity:.3f}); {args.pairs} pairs at evenly "
+                   f"spaced ranks of similarity, best to worst (a fixed rule, not picked); words "
+                   f"by λ-relevance, NPMI on {ref} (top 10 by probability):", "",
                f"| sim | {base_name} | NPMI | {name} | NPMI |", "|---:|---|---:|---|---:|"]
-        for i in np.argsort(-m.similarity, kind="stable")[:args.pairs]:
+        order = np.argsort(-m.similarity, kind="stable")
+        ranks = np.unique(np.linspace(0, len(order) - 1, min(args.pairs, len(order))).round())
+        for i in order[ranks.astype(int)]:
             a, b = m.pairs[i]
-            md.append(f"| {m.similarity[i]:.2f} | {' '.join(base_words[a])} | {npmi_a[a]:.3f} | "
-                      f"{' '.join(words[b])} | {npmi_b[b]:.3f} |")
+            md.append(f"| {m.similarity[i]:.2f} | {' · '.join(base_words[a])} | "
+                      f"{npmi_a[a]:.3f} | {' · '.join(words[b])} | {npmi_b[b]:.3f} |")
     (out / "topic_quality.md").write_text("\n".join(md) + "\n")
     (out / "topic_quality.json").write_text(json.dumps(
         {"rows": rows, "per_topic": {f"{k[0]}|{k[1]}": v for k, v in per_topic.items()}},

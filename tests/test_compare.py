@@ -96,3 +96,32 @@ def test_cli_compare_every_model_on_event_data(tmp_path, capsys):
     # joint SEM and the independent learner start from the same LDA and LSTM
     assert runs["topic-lla-K3"]["params"]["init_lda_iter"] == runs["independent-K3"]["params"][
         "init_lda_iter"]
+
+
+def test_convergence_curves_for_every_model_that_iterates(tmp_path):
+    """--convergence: LDA and topic-LLA record validation perplexity against training time on
+    a split of the prefixes (a fresh copy; the table's model is the ordinary one), the LSTM LM
+    its own validation stage, the unigram nothing; convergence.png is drawn."""
+    import numpy as np
+
+    data = generate(n_docs=30, doc_length=40, n_topics=3, vocab_size=20, seed=4)
+    options = {"lda_iterations": 20, "particles": 4, "sem_iterations": 2, "init_lstm_epochs": 1,
+               "lstm_epochs": 1, "hidden": 6, "embedding": 4, "epochs": 2}
+    plain = compare(data.corpus, tmp_path / "plain", ["lda", "topic-lla"],
+                    CompareSettings(topics=[3], options=options, seed=1, show_progress=False))
+    settings = CompareSettings(topics=[3], options=options, seed=1, show_progress=False,
+                               convergence=True)
+    results = compare(data.corpus, tmp_path / "cmp", ["unigram", "lda", "topic-lla", "word-lstm"],
+                      settings)
+    curves = {r["run"]: np.asarray(r["convergence"]) for r in results}
+    assert curves["unigram"].size == 0
+    assert len(curves["lda-K3"]) == 2                     # every 10 sweeps of 20
+    assert len(curves["topic-lla-K3"]) == 3               # iterations 0, 1, 2
+    assert len(curves["word-lstm"]) >= 1
+    for run in ("lda-K3", "topic-lla-K3", "word-lstm"):
+        seconds, ppl = curves[run].T
+        assert np.all(np.diff(seconds) > 0) and np.all(np.isfinite(ppl)) and np.all(ppl > 1)
+    # the curve is recorded on a copy: the scored models are the same as without --convergence
+    for a, b in zip(plain, results[1:3]):
+        assert a["perplexity"] == b["perplexity"]
+    assert (tmp_path / "cmp" / "convergence.png").stat().st_size > 0

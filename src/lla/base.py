@@ -236,6 +236,27 @@ class Model:
         the LSTM LMs and the autoencoder with ``validation=True``)."""
         return []
 
+    def convergence_curve(self, corpus):
+        """The paper's Fig. 8 for this model's settings on ``corpus``: [(training seconds,
+        validation perplexity)] after every sweep / iteration / epoch that is scored, of a model
+        trained on a validation split of the training prefixes
+        (:meth:`lla.Corpus.prefix_corpus`: the first 60 % of each prefix for training, the rest
+        for validation; the held-out suffixes are never seen).  ``lla compare --convergence``
+        draws it.  Models with nothing to record (no iterations) return [].  Models whose own
+        ``fit`` records such a curve (LDA, the LLA variants, with a ``validation`` corpus)
+        train a fresh copy with the same hyper-parameters for it (:meth:`_curve_by_refit`);
+        the LSTM LMs and the autoencoder return the validation stage of their own fit."""
+        return []
+
+    def _curve_by_refit(self, corpus, **fit_options):
+        """:meth:`convergence_curve` by training a fresh copy (the same constructor arguments;
+        this model is not changed) on ``corpus.prefix_corpus()`` validated on its suffixes."""
+        twin = type(self)(**{name: getattr(self, name) for name in self._param_names()})
+        twin.show_progress = False
+        inner = corpus.prefix_corpus()
+        twin.fit(inner, validation=inner, **fit_options)
+        return twin.convergence()
+
     def interruption(self):
         """None, or how an interrupted training (Ctrl-C) ended, e.g. "interrupted after 3 of 10
         SEM iterations": the model is the last finished step, not what was asked for.

@@ -42,6 +42,7 @@ class CompareSettings:
     seed: int = 0
     show_progress: bool = None
     masked: bool = False     # also rank with each history's items excluded (rating data)
+    convergence: bool = False  # record each run's Fig. 8 curve (Model.convergence_curve)
 
 
 #: the paper's comparison (DESIGN §4), in the order the runs are trained
@@ -110,7 +111,9 @@ def run_one(run, model_name, k, corpus, out_dir, settings):
                       exclude_history="both" if settings.masked else False)
     result.update(run=run, model=model_name, topics=k, train_seconds=train_seconds,
                   params=_jsonable(model.get_params()),
-                  convergence=[list(point) for point in model.convergence()])
+                  convergence=[list(point) for point in (
+                      model.convergence_curve(corpus) if settings.convergence
+                      else model.convergence())])
     atomic_write_text(result_path, json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
 

@@ -35,6 +35,12 @@ def add_parser(subparsers):
     p.add_argument("--masked", action="store_true",
                    help="event data: also rank with the items of each history excluded (rating "
                         "data, where a user rates an item once) and show both")
+    p.add_argument("--convergence", action="store_true",
+                   help="also record, for every run, validation perplexity against training "
+                        "time (the paper's Fig. 8; drawn as convergence.png): LDA and the LLA "
+                        "variants train a second copy on the first 60 %% of each training "
+                        "prefix, scored on the rest after every sweep / iteration (costs about "
+                        "one more fit each); the LSTM LMs record their own validation stage")
     add_options(p.add_argument_group("model options"), "compare_flag")
     p.set_defaults(run=run)
 
@@ -59,7 +65,8 @@ def run(args):
     settings = CompareSettings(topics=_int_list(args.topics, "--topics"),
                                options={k: v for k, v in options.items() if v is not None},
                                seed=0 if args.seed is None else args.seed,
-                               show_progress=args.progress, masked=args.masked)
+                               show_progress=args.progress, masked=args.masked,
+                               convergence=args.convergence)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     command = "lla " + " ".join(shlex.quote(a) for a in args.argv)
     results = compare(corpus, args.out, models, settings, command=command)

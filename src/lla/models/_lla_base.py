@@ -535,6 +535,9 @@ class LLABase(TopicWordMixin, Model):
                 out.append((seconds, h["validation_perplexity"]))
         return out
 
+    def convergence_curve(self, corpus):
+        return self._curve_by_refit(corpus)
+
     def fit_summary(self):
         wanted = int(self.n_iter)
         text = f"{self.n_iter_done_} SEM iterations"

@@ -106,6 +106,11 @@ class NeuralBaseline(Model):
                 out.append((seconds, h["valid_perplexity"]))
         return out
 
+    def convergence_curve(self, corpus):
+        """The validation stage of this model's own fit (the same split of the prefixes as
+        :meth:`lla.Model.convergence_curve`); [] when it was trained with ``validation=False``."""
+        return self.convergence()
+
     # -- persistence (subclasses provide ``_build(V, counts, seed)``) ---------------------------
     def _get_state(self):
         meta = {"n_types": self.module_.n_types, "n_epochs_trained": self.n_epochs_trained_,

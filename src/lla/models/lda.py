@@ -410,6 +410,9 @@ class LDA(TopicWordMixin, Model):
         return [(c["seconds"], c["validation_perplexity"]) for c in
                 getattr(self, "convergence_", [])]
 
+    def convergence_curve(self, corpus):
+        return self._curve_by_refit(corpus)
+
     def fit_summary(self):
         text = f"{self.n_iter_done_} sweeps"
         if self.n_iter_done_ < int(self.n_iter):

@@ -133,3 +133,16 @@ def test_topic_map_figure_renders():
     assert "%" in fig.axes[0].get_xlabel()
     assert len(fig.axes[0].texts) == 20
     assert figure_png(fig)[:4] == b"\x89PNG"
+
+
+def test_labels_with_glyphs_the_font_lacks_draw_without_warnings(recwarn):
+    """CJK artist names (Last.fm) are drawn as boxes by DejaVu Sans; matplotlib's per-character
+    warning is not repeated to the user for every figure."""
+    import numpy as np
+
+    from lla.interpret import figure_png
+
+    emb = np.random.default_rng(0).normal(size=(4, 3))
+    fig = dendrogram_figure(topic_hierarchy(emb), [f"浜崎あゆみ {k}" for k in range(4)])
+    assert figure_png(fig)[:4] == b"\x89PNG"
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]

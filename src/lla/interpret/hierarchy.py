@@ -183,7 +183,7 @@ def dendrogram_figure(hierarchy, labels=None, *, title=None, max_label=48):
     -------
     matplotlib Figure (height grows with K, readable up to K = 100 and beyond).
     """
-    from ._plots import new_figure
+    from ._plots import new_figure, tight_layout
 
     K = hierarchy.order.size
     labels = labels_for(labels, K, "labels")
@@ -202,7 +202,7 @@ def dendrogram_figure(hierarchy, labels=None, *, title=None, max_label=48):
         ax.spines[["top", "right", "left"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -224,7 +224,7 @@ def topic_map_figure(coords, labels=None, *, sizes=None, clusters=None, explaine
     -------
     matplotlib Figure
     """
-    from ._plots import new_figure
+    from ._plots import new_figure, tight_layout
 
     xy = float_matrix(coords, "coords")
     K = xy.shape[0]
@@ -261,7 +261,7 @@ def topic_map_figure(coords, labels=None, *, sizes=None, clusters=None, explaine
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

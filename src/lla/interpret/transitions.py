@@ -96,7 +96,7 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
     """
     from matplotlib.colors import PowerNorm
 
-    from ._plots import new_figure
+    from ._plots import new_figure, tight_layout
 
     M = np.asarray(P, dtype=np.float64)
     K = M.shape[0] if M.ndim == 2 else -1
@@ -133,7 +133,7 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
     bar.set_label(colorbar_label)
     if title:
         ax.set_title(title, loc="left")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

@@ -62,7 +62,10 @@ def peak_mb():
 
 
 class RssSampler(threading.Thread):
-    """(time, RSS MB) every ``interval`` seconds until ``stop()``; ``peak(t0, t1)``."""
+    """(time, RSS MB, process CPU seconds) every ``interval`` seconds until ``stop()``;
+    ``peak(t0, t1)`` and ``cpu(t0, t1)`` (CPU seconds of all the process's threads between two
+    ``perf_counter`` times: on a shared machine the wall time includes waiting for a core, the
+    CPU time does not)."""
 
     def __init__(self, interval=0.05):
         super().__init__(daemon=True)
@@ -70,7 +73,7 @@ class RssSampler(threading.Thread):
 
     def run(self):
         while not self._done.is_set():
-            self.samples.append((time.perf_counter(), rss_mb()))
+            self.samples.append((time.perf_counter(), rss_mb(), time.process_time()))
             self._done.wait(self.interval)
 
     def stop(self):
@@ -78,8 +81,12 @@ class RssSampler(threading.Thread):
         self.join()
 
     def peak(self, t0, t1):
-        inside = [r for t, r in self.samples if t0 <= t <= t1]
+        inside = [r for t, r, _ in self.samples if t0 <= t <= t1]
         return max(inside) if inside else None
+
+    def cpu(self, t0, t1):
+        inside = [c for t, _, c in self.samples if t0 <= t <= t1]
+        return inside[-1] - inside[0] if len(inside) > 1 else None
 
 
 # -- steps (each in its own process) ------------------------------------------------------------
@@ -106,15 +113,16 @@ def step_lda(args):
     distributed.init()
     corpus = Corpus.open(args.corpus)
     sweeps = []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model = LDA(args.topics, n_iter=args.lda_sweeps, n_threads=1, random_state=args.seed,
                 sampler="exact", show_progress=False)
     model.fit(corpus, callback=lambda m, s, st: sweeps.append(st["seconds"]))
-    fit = time.perf_counter() - start
+    fit, fit_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     start = time.perf_counter()
     ppl = model.perplexity(corpus)
     scoring = time.perf_counter() - start
-    return {"fit_seconds": fit, "sweep_seconds": sorted(sweeps)[len(sweeps) // 2],
+    return {"fit_seconds": fit, "fit_cpu_seconds": fit_cpu,
+            "sweep_seconds": sorted(sweeps)[len(sweeps) // 2],
             "perplexity": ppl, "scoring_seconds": scoring, "processes": distributed.world_size(),
             "peak_rss_mb": _reduce_peak(peak_mb())}
 
@@ -150,6 +158,7 @@ def step_topic_lla(args):
         prev = mark
     phases["scoring"] = (t1, t2)
     peaks = {name: _reduce_peak(sampler.peak(*span)) for name, span in phases.items()}
+    cpu = {name: sampler.cpu(*span) for name, span in phases.items()}
     # wall time between the ends of consecutive iterations (one iteration: its parts)
     iteration = [b - a for a, b in itertools.pairwise(marks)] or [
         h["se_seconds"] + h.get("sync_seconds", 0.0) + h["lstm_seconds"] for h in iters]
@@ -162,6 +171,7 @@ def step_topic_lla(args):
             "sem_iteration_seconds": min(iteration) if iteration else None,
             "fit_seconds": t1 - t0, "scoring_seconds": t2 - t1, "perplexity": ppl,
             "processes": distributed.world_size(), "peak_rss_mb_by_phase": peaks,
+            "cpu_seconds_by_phase": cpu,
             "peak_rss_mb": _reduce_peak(peak_mb())}
 
 

@@ -26,6 +26,10 @@ def main():
     ap.add_argument("--reference", action="append", default=[], metavar="NAME=CORPUS")
     ap.add_argument("--out", default="topic_quality")
     ap.add_argument("--pairs", type=int, default=10)
+    ap.add_argument("--skip-frequent", type=int, default=0, metavar="N",
+                    help="also score each topic's top 10 by probability among the words that are "
+                         "not the N most frequent of the training prefixes (vocabulary ids "
+                         "1..N): a stop-word list by a fixed rule, for language-model vocabularies")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -35,6 +39,9 @@ def main():
     for name, model in models:
         top10 = model.topic_words(10, lam=1.0, names=False).ids
         top10_rel = model.topic_words(10, lam=DEFAULT_LAMBDA, names=False).ids
+        n_skip = int(args.skip_frequent)
+        top10_skip = [[w for w in ids if w > n_skip][:10] for ids in
+                      model.topic_words(10 + n_skip, lam=1.0, names=False).ids]
         row = {"model": name, "K": len(top10),
                "diversity@25": topic_diversity(model.topic_words(25, lam=1.0, names=False).ids)}
         for ref_name, path in refs:
@@ -52,16 +59,23 @@ def main():
             # the words lla shows (λ-relevance), scored the same way and labelled as such
             row[f"npmi_{ref_name}_relevance_mean"] = float(np.mean(
                 corpus_npmi(top10_rel, corpus, part=part).npmi))
+            if n_skip:
+                row[f"npmi_{ref_name}_skip_mean"] = float(np.mean(
+                    corpus_npmi(top10_skip, corpus, part=part).npmi))
         rows.append(row)
         print(json.dumps(row), flush=True)
+    skip = f" | NPMI {{r}}, without the {args.skip_frequent} most frequent" \
+        if args.skip_frequent else ""
     md = ["| model | K | diversity (top 25) | " + " | ".join(
         f"NPMI {r} mean / median [10 %, 90 %] | NPMI {r}, λ = {DEFAULT_LAMBDA} words"
-        for r, _ in refs) + " |", "|---|---:|---:|" + "---:|---:|" * len(refs)]
+        + skip.format(r=r) for r, _ in refs) + " |",
+          "|---|---:|---:|" + ("---:|---:|" + ("---:|" if skip else "")) * len(refs)]
     for row in rows:
         md.append(f"| {row['model']} | {row['K']} | {row['diversity@25']:.3f} | " + " | ".join(
             f"{row[f'npmi_{r}_mean']:.3f} / {row[f'npmi_{r}_median']:.3f} "
             f"[{row[f'npmi_{r}_q10']:.3f}, {row[f'npmi_{r}_q90']:.3f}] | "
-            f"{row[f'npmi_{r}_relevance_mean']:.3f}" for r, _ in refs) + " |")
+            f"{row[f'npmi_{r}_relevance_mean']:.3f}"
+            + (f" | {row[f'npmi_{r}_skip_mean']:.3f}" if skip else "") for r, _ in refs) + " |")
     # matched pairs: the first model against every other
     base_name, base = models[0]
     base_words = base.topic_words(8, lam=DEFAULT_LAMBDA).labels

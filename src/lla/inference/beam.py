@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import PathRecord, ProgressCounter
+from ._particles import PathRecord, step_tensors
 from .schedule import auto_slots, pack
 
 
@@ -79,10 +79,7 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection=
     B = schedule.n_slots
     n_steps = schedule.n_steps
 
-    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
-    index = torch.as_tensor(schedule.token_index, device=device)
-    start = torch.as_tensor(schedule.start, device=device)
-    counter = ProgressCounter(progress, schedule)
+    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
 
     record = PathRecord(schedule, lengths, K, W, device)
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import Particles, ProgressCounter
+from ._particles import Particles, step_tensors
 from .schedule import pack
 
 #: S of held-out scoring unless the caller says otherwise (DESIGN §2: within ±0.5 PPL of itself
@@ -96,12 +96,9 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
                          - score_from[np.maximum(doc, 0)], n_out)
     prefix_doc = np.where((doc >= 0) & ~scored, doc, n_docs)  # doc-topic target (dummy n_docs)
 
-    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
-    index = torch.as_tensor(sched.token_index, device=device)
-    start = torch.as_tensor(sched.start, device=device)
+    tok, index, start, counter = step_tensors(tokens, sched, device, progress)
     out_idx = torch.as_tensor(out_index, device=device)
     prefix_doc_t = torch.as_tensor(prefix_doc, device=device)
-    counter = ProgressCounter(progress, sched)
 
     out = torch.zeros(n_out + 1, dtype=torch.float64, device=device)
     particles = Particles(prior, B, S, generator)

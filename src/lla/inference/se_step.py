@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import ProgressCounter
+from ._particles import step_tensors
 from .sampling import categorical
 from .schedule import pack
 
@@ -53,10 +53,7 @@ def se_step(prior, log_phi_wk, tokens, lengths, *, generator, n_slots=256, progr
         schedule = pack(lengths, n_slots)
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
-    index = torch.as_tensor(schedule.token_index, device=device)
-    start = torch.as_tensor(schedule.start, device=device)
-    counter = ProgressCounter(progress, schedule)
+    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
     R = schedule.n_slots
     z_buf = torch.zeros(n + 1, dtype=torch.int64, device=device)  # slot n: writes of idle rows
     state = prior.initial_state(R)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .._threads import one_cpu_thread
-from ._particles import Particles, PathRecord, ProgressCounter
+from ._particles import Particles, PathRecord, step_tensors
 from .schedule import auto_slots, pack
 
 
@@ -67,10 +67,7 @@ def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, gene
     B = schedule.n_slots
     n_steps = schedule.n_steps
 
-    tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
-    index = torch.as_tensor(schedule.token_index, device=device)
-    start = torch.as_tensor(schedule.start, device=device)
-    counter = ProgressCounter(progress, schedule)
+    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
 
     # for the trace-back: z of every row, the resampling ancestors, the final draw
     record = PathRecord(schedule, lengths, prior.n_topics, S, device)

@@ -98,6 +98,7 @@ def test_cli_compare_every_model_on_event_data(tmp_path, capsys):
         "init_lda_iter"]
 
 
+@pytest.mark.slow
 def test_convergence_curves_for_every_model_that_iterates(tmp_path):
     """--convergence: LDA and topic-LLA record validation perplexity against training time on
     a split of the prefixes (a fresh copy; the table's model is the ordinary one), the LSTM LM

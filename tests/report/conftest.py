@@ -104,3 +104,9 @@ def build_sample_report(seed=0, K=12, groups=3):
 @pytest.fixture(scope="session")
 def sample_report():
     return build_sample_report()
+
+
+@pytest.fixture
+def fresh_report():
+    """A sample report of one's own (tests may change it)."""
+    return build_sample_report()

@@ -168,3 +168,31 @@ def test_the_report_of_trained_models_in_the_browser(browser, tmp_path):
     assert len(images) == 7 and all(done and width > 100 for done, width in images)
     text = browser.execute_script("return document.body.innerText")
     assert "Film" in text and "HR@10" in text
+
+
+def test_a_long_name_never_hides_the_topic_or_probability_of_its_chip(browser, fresh_report,
+                                                                     tmp_path):
+    """A chip cuts a long item name with an ellipsis, but its topic number and probability stay
+    inside the visible chip (they were cut off behind the ellipsis for long film titles)."""
+    from dataclasses import replace
+
+    report = fresh_report
+    model = report.models[0]
+    long_name = "Adventures of Priscilla, Queen of the Desert, The (1994) " * 3
+    row = replace(model.histories[0], history=[long_name] + model.histories[0].history[1:],
+                  predicted_items=[(long_name, 0.25)] + model.histories[0].predicted_items[1:])
+    model.histories[0] = row
+    browser.get((write_html(report, tmp_path / "report.html")).resolve().as_uri())
+    outside = browser.execute_script("""
+        const bad = [];
+        for (const tail of document.querySelectorAll('.chip > .prob, .chip > sub')) {
+            const chip = tail.parentElement.getBoundingClientRect();
+            const r = tail.getBoundingClientRect();
+            if (r.width === 0 || r.right > chip.right + 0.5) bad.push(tail.parentElement.innerText);
+        }
+        return bad;""")
+    assert outside == []
+    cut = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.chip > .name')).filter(
+            e => e.scrollWidth > e.clientWidth).length""")
+    assert cut >= 2          # the long names are cut (with the ellipsis), not the chips' tails

@@ -46,9 +46,12 @@ th.num { text-align:right; }
 td.words { max-width:640px; }
 .bar { display:inline-block; height:8px; background:#8fb0d8; border-radius:2px;
        vertical-align:middle; margin-left:6px; }
-.chip { display:inline-block; margin:1px 3px 1px 0; padding:1px 6px; border-radius:10px;
-        background:#eef2f6; white-space:nowrap; max-width:260px; overflow:hidden;
-        text-overflow:ellipsis; vertical-align:bottom; }
+.chip { display:inline-flex; align-items:baseline; margin:1px 3px 1px 0; padding:1px 6px;
+        border-radius:10px; background:#eef2f6; white-space:nowrap; max-width:260px;
+        vertical-align:bottom; }
+/* a long name is cut with an ellipsis, never the topic number or the probability after it */
+.chip .name { overflow:hidden; text-overflow:ellipsis; min-width:0; }
+.chip sub, .chip .prob, .chip b { flex:none; }
 .chip sub { color:var(--accent); font-size:10px; margin-left:3px; font-weight:600; }
 .chip.hit { background:var(--hitbg); color:var(--hit); font-weight:600; }
 .chip.topic { background:#e7eefb; }

@@ -202,8 +202,9 @@ def _history_table(model, words, table_id):
         topics = "".join(_topic_chip(t, p, words) for t, p in h.predicted_topics) or "–"
         actual = {str(a) for a in h.actual_next}
         items = "".join(
-            f'<span class="chip{" hit" if str(i) in actual else ""}">{_e(i)}'
-            f'<span class="prob">{_prob(p)}</span></span>' for i, p in h.predicted_items) or "–"
+            f'<span class="chip{" hit" if str(i) in actual else ""}" title="{_e(i)}">'
+            f'<span class="name">{_e(i)}</span><span class="prob">{_prob(p)}</span></span>'
+            for i, p in h.predicted_items) or "–"
         nxt = "".join(f'<span class="chip">{_e(a)}</span>' for a in h.actual_next) or "–"
         body.append(f"<tr><td>{_e(h.user)}</td><td>{history}</td><td>{_e(path_text)}</td>"
                     f"<td>{topics}</td><td>{items}</td><td>{nxt}</td></tr>")
@@ -254,14 +255,14 @@ def _item_chip(item, topic, words):
     if topic is None:
         return f'<span class="chip">{_e(item)}</span>'
     tip = " · ".join(map(str, words.get(int(topic), [])[:N_TOOLTIP]))
-    return (f'<span class="chip" title="topic {int(topic)}: {_e(tip)}">{_e(item)}'
-            f"<sub>{int(topic)}</sub></span>")
+    return (f'<span class="chip" title="{_e(item)} — topic {int(topic)}: {_e(tip)}">'
+            f'<span class="name">{_e(item)}</span><sub>{int(topic)}</sub></span>')
 
 
 def _topic_chip(topic, probability, words):
     top = [str(w) for w in words.get(int(topic), [])]
     return (f'<span class="chip topic" title="{_e(" · ".join(top[:N_TOOLTIP]))}">'
-            f"<b>{int(topic)}</b> {_e(' · '.join(top[:3]))}"
+            f"<b>{int(topic)}</b>&nbsp;<span class=\"name\">{_e(' · '.join(top[:3]))}</span>"
             f'<span class="prob">{_prob(probability)}</span></span>')
 
 

@@ -248,13 +248,13 @@ class Model:
         the LSTM LMs and the autoencoder return the validation stage of their own fit."""
         return []
 
-    def _curve_by_refit(self, corpus, **fit_options):
+    def _curve_by_refit(self, corpus):
         """:meth:`convergence_curve` by training a fresh copy (the same constructor arguments;
         this model is not changed) on ``corpus.prefix_corpus()`` validated on its suffixes."""
         twin = type(self)(**{name: getattr(self, name) for name in self._param_names()})
         twin.show_progress = False
         inner = corpus.prefix_corpus()
-        twin.fit(inner, validation=inner, **fit_options)
+        twin.fit(inner, validation=inner)
         return twin.convergence()
 
     def interruption(self):

@@ -105,3 +105,22 @@ def test_bad_input_one_line(call, message):
     with pytest.raises(ParameterError, match=message) as info:
         call(phi)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.6, 0.0])
+def test_head_of_a_longer_ranking_is_the_shorter_ranking(lam):
+    rng = np.random.default_rng(7)
+    phi = rng.dirichlet(np.full(60, 0.2), size=8)
+    phi[:, 5] = phi[:, 6]                               # ties: broken by the smaller id in both
+    phi /= phi.sum(axis=1, keepdims=True)
+    p_w = phi.mean(axis=0)
+    names = [f"w{i}" for i in range(60)]
+    long = top_words(phi, 25, p_w=p_w, lam=lam, names=names)
+    for n in (1, 4, 10, 25):
+        short = top_words(phi, n, p_w=p_w, lam=lam, names=names)
+        head = long.head(n)
+        np.testing.assert_array_equal(head.ids, short.ids)
+        np.testing.assert_array_equal(head.scores, short.scores)
+        assert head.labels == short.labels and head.lam == short.lam
+    with pytest.raises(ParameterError, match="exceeds"):
+        long.head(26)

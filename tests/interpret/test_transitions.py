@@ -77,6 +77,17 @@ def test_heatmap_draws_the_matrix_in_the_given_order():
     assert figure_png(fig)[:4] == b"\x89PNG"
 
 
+def test_heatmap_of_many_topics_labels_every_nth_in_order():
+    K = 300                                          # > MAX_TICKS = 120: every 3rd is labelled
+    rng = np.random.default_rng(2)
+    order = rng.permutation(K)
+    fig = transition_heatmap(rng.dirichlet(np.ones(K), size=K), [f"w{k}" for k in range(K)],
+                             order=order)
+    ax = fig.axes[0]
+    assert list(ax.get_yticks()) == list(range(0, K, 3))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{k} w{k}" for k in order[::3]]
+
+
 @pytest.mark.parametrize("P, kwargs, message", [
     (np.full((2, 3), 1 / 3), {}, "square"),
     (np.array([[0.5, 0.6], [0.5, 0.5]]), {}, "row-stochastic"),

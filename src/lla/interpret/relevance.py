@@ -99,6 +99,16 @@ class TopWords:
     labels: list | None
     lam: float
 
+    def head(self, n):
+        """The first ``n`` words of every topic: the same as ranking only ``n`` (a ranking's top
+        n is a prefix of its top m ≥ n; ties go to the smaller id in both)."""
+        n = positive_int(n, "n")
+        if n > self.ids.shape[1]:
+            raise ParameterError(f"n = {n} exceeds the {self.ids.shape[1]} words ranked")
+        labels = None if self.labels is None else [row[:n] for row in self.labels]
+        return TopWords(ids=self.ids[:, :n], scores=self.scores[:, :n], labels=labels,
+                        lam=self.lam)
+
     def label(self, k, n=3, sep=" · "):
         """A short label of topic ``k``: its first ``n`` words (names, else ids)."""
         words = self.labels[k] if self.labels is not None else [str(i) for i in self.ids[k]]

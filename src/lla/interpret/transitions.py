@@ -75,6 +75,10 @@ def transition_matrix(z, lengths, n_topics, *, empty="nan"):
     return P, totals
 
 
+#: the most topics a transition heatmap labels on each axis (every ⌈K / MAX_TICKS⌉-th beyond)
+MAX_TICKS = 120
+
+
 def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
                        colorbar_label="P(next topic | topic)"):
     """Heatmap of a (K, K) row-stochastic matrix with rows and columns in a given order.
@@ -83,7 +87,8 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
     ----------
     P : float array (K, K), rows sum to 1; NaN rows (no data) are drawn grey
     labels : sequence of K short topic labels (e.g. ``TopWords.short_labels(2)``); the tick
-        labels read "k label" (cut to ``max_label`` characters, 18 when K > 40)
+        labels read "k label" (cut to ``max_label`` characters, 18 when K > 40); for K >
+        ``MAX_TICKS`` every ⌈K / MAX_TICKS⌉-th row and column is labelled
     order : int array (K,), a permutation of the topics (e.g. ``TopicHierarchy.order``);
         ``None`` = 0..K−1
     title : str, optional
@@ -123,10 +128,15 @@ def transition_heatmap(P, labels=None, *, order=None, title=None, max_label=30,
     cmap = _colormap()
     image = ax.imshow(np.ma.masked_invalid(Mo), cmap=cmap, norm=PowerNorm(0.5, 0.0, vmax),
                       interpolation="nearest", aspect="equal")
-    ticks = [_tick(int(k), None if labels is None else labels[k], max_label) for k in order]
-    font = 5.5 if K > 60 else (7 if K > 25 else 9)
-    ax.set_xticks(np.arange(K), ticks, rotation=90, fontsize=font)
-    ax.set_yticks(np.arange(K), ticks, fontsize=font)
+    # at most MAX_TICKS labelled rows/columns (every ⌈K / MAX_TICKS⌉-th): beyond that the labels
+    # of a 10.5-inch figure overlap, and drawing thousands of them is most of a report's time
+    every = -(-K // MAX_TICKS)
+    shown = np.arange(0, K, every)
+    ticks = [_tick(int(order[i]), None if labels is None else labels[order[i]], max_label)
+             for i in shown]
+    font = 5.5 if len(shown) > 60 else (7 if len(shown) > 25 else 9)
+    ax.set_xticks(shown, ticks, rotation=90, fontsize=font)
+    ax.set_yticks(shown, ticks, fontsize=font)
     ax.set_xlabel("next topic  z(t+1)")
     ax.set_ylabel("topic  z(t)")
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)

@@ -25,26 +25,47 @@ MIN_HISTORY = 10
 NPMI_WORDS = 10
 
 
-def topic_rows(model, corpus, *, n_words=10, lam=DEFAULT_LAMBDA):
+#: the most words per topic the report shows or measures (diversity's top 25)
+RANKED_WORDS = 25
+
+
+class RankedWords:
+    """A model's topic words ranked once per λ (``RANKED_WORDS`` of them) for everything the
+    report shows: a shorter list is a prefix of the ranking (:meth:`TopWords.head`), so at
+    K = 1000 the (K, V) relevance is computed twice per model, not five times."""
+
+    def __init__(self, model):
+        self.model = model
+        self._by_lambda = {}
+
+    def __call__(self, n, lam):
+        lam = float(lam)
+        if lam not in self._by_lambda:
+            self._by_lambda[lam] = self.model.topic_words(RANKED_WORDS, lam=lam)
+        return self._by_lambda[lam].head(min(int(n), self._by_lambda[lam].ids.shape[1]))
+
+
+def topic_rows(model, corpus, *, n_words=10, lam=DEFAULT_LAMBDA, words=None):
     """One :class:`TopicRow` per topic: λ-relevance words (item names where known), NPMI of
     the top-10 words by probability on ``corpus``'s training prefixes, share of the training
-    tokens.  Returns (rows, summary dict with mean NPMI and topic diversity)."""
-    words = model.topic_words(n_words, lam=lam)
-    by_probability = model.topic_words(NPMI_WORDS, lam=1.0, names=False)
-    coherence = corpus_npmi(by_probability.ids, corpus, part="prefix")
+    tokens.  ``words``: the model's :class:`RankedWords` (made here if None).  Returns (rows,
+    summary dict with mean NPMI and topic diversity)."""
+    ranked = words or RankedWords(model)
+    words = ranked(n_words, lam)
+    coherence = corpus_npmi(ranked(NPMI_WORDS, 1.0).ids, corpus, part="prefix")
     counts = np.asarray(model.n_wk_, np.float64).sum(axis=0)
     share = counts / max(counts.sum(), 1.0)
-    diversity = topic_diversity(model.topic_words(25, lam=1.0, names=False).ids)
+    diversity = topic_diversity(ranked(25, 1.0).ids)
     rows = [TopicRow(k, words.labels[k], npmi=float(coherence.npmi[k]), share=float(share[k]))
             for k in model.topic_ids()]
     return rows, {"NPMI (mean, top 10, training prefixes)": coherence.mean,
                   "topic diversity (top 25)": diversity}
 
 
-def topic_figures(model, *, lam=DEFAULT_LAMBDA):
+def topic_figures(model, *, lam=DEFAULT_LAMBDA, words=None):
     """Dendrogram and 2-D map of the topic embedding, and the next-topic transition heatmap(s)
-    ordered by the hierarchy."""
-    labels = model.topic_words(4, lam=lam).short_labels(3)
+    ordered by the hierarchy (``words``: the model's :class:`RankedWords`, optional)."""
+    labels = (words or RankedWords(model))(4, lam).short_labels(3)
     tree = topic_hierarchy(model.topic_embedding())
     coords, explained = topic_map(tree.distances)
     counts = np.asarray(model.n_wk_, np.float64).sum(axis=0)
@@ -97,9 +118,10 @@ def history_rows(model, corpus, *, n_histories=5, n_items=5, n_particles=None,
 
 
 def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_data=None,
-                 result=None, exclude_history=False):
+                 result=None, exclude_history=False, words=None):
     """A :class:`ModelReport` of one fitted model scored on ``corpus`` (``result``: its
-    :func:`lla.evaluation.evaluate` result when already known, e.g. from ``lla compare``)."""
+    :func:`lla.evaluation.evaluate` result when already known, e.g. from ``lla compare``;
+    ``words``: its :class:`RankedWords`, optional)."""
     if result is None:
         result = evaluate(model, corpus, n_particles=n_particles)
     summary = {"model": model.model_name, "held-out perplexity": result["perplexity"],
@@ -115,9 +137,10 @@ def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_
         summary["training"] = model.interruption()
     report = ModelReport(name, summary)
     if model._has_topics():
-        report.topics, extra = topic_rows(model, corpus)
+        words = words or RankedWords(model)
+        report.topics, extra = topic_rows(model, corpus, words=words)
         report.summary.update(extra)
-        report.figures = topic_figures(model)
+        report.figures = topic_figures(model, words=words)
     if event_data if event_data is not None else "hr@10" in result:
         report.histories = history_rows(model, corpus, n_histories=n_histories,
                                         n_particles=n_particles,
@@ -125,11 +148,13 @@ def model_report(name, model, corpus, *, n_histories=5, n_particles=None, event_
     return report
 
 
-def comparison(name_a, model_a, name_b, model_b, *, n_words=6, n_pairs=None):
-    """Matched topic pairs of two models with topics (Hungarian on φ, 1 − JS)."""
+def comparison(name_a, model_a, name_b, model_b, *, n_words=6, n_pairs=None, words=None):
+    """Matched topic pairs of two models with topics (Hungarian on φ, 1 − JS); ``words``:
+    optional {model name: :class:`RankedWords`}."""
+    words = words or {}
     matching = match_topics(model_a.topic_word_, model_b.topic_word_)
-    words_a = model_a.topic_words(n_words, lam=DEFAULT_LAMBDA).labels
-    words_b = model_b.topic_words(n_words, lam=DEFAULT_LAMBDA).labels
+    words_a = words.get(name_a, RankedWords(model_a))(n_words, DEFAULT_LAMBDA).labels
+    words_b = words.get(name_b, RankedWords(model_b))(n_words, DEFAULT_LAMBDA).labels
     order = np.argsort(-matching.similarity, kind="stable")[:n_pairs]
     pairs = [MatchedPair(int(matching.pairs[i, 0]), words_a[matching.pairs[i, 0]],
                          int(matching.pairs[i, 1]), words_b[matching.pairs[i, 1]],
@@ -145,11 +170,13 @@ def build_report(named_models, corpus, *, title=None, n_histories=5, n_particles
     items never repeat an item of the history (rating data)."""
     start = time.perf_counter()
     results = results or {}
+    words = {name: RankedWords(m) for name, m in named_models if m._has_topics()}
     models = [model_report(name, m, corpus, n_histories=n_histories, n_particles=n_particles,
-                           result=results.get(name), exclude_history=exclude_history)
+                           result=results.get(name), exclude_history=exclude_history,
+                           words=words.get(name))
               for name, m in named_models]
     topical = [(n, m) for n, m in named_models if m._has_topics()]
-    comparisons = [comparison(*topical[0], *other) for other in topical[1:]]
+    comparisons = [comparison(*topical[0], *other, words=words) for other in topical[1:]]
     meta = {"corpus": str(corpus.path) if corpus.path else "in memory",
             "documents": len(corpus), "held-out protocol": getattr(corpus, "protocol", ""),
             "built in": f"{time.perf_counter() - start:.1f} s"}

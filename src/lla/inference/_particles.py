@@ -74,6 +74,8 @@ class Particles:
         int64 (B, S) (s itself in the slots left alone); those slots' weights become uniform."""
         need = (1.0 / (w * w).sum(dim=1)) < (self.S / 2.0)
         u0 = torch.rand(self.B, 1, generator=self.generator, device=w.device)
+        if not bool(need.any()):                 # nothing to resample (the draw is still made)
+            return self._identity
         positions = (u0 + self._ramp) / self.S * cdf[:, -1:]
         ancestors = torch.searchsorted(cdf, positions, right=True).clamp_(max=self.S - 1)
         ancestors = torch.where(need[:, None], ancestors, self._identity)

@@ -100,14 +100,16 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
     out_idx = torch.as_tensor(out_index, device=device)
     prefix_doc_t = torch.as_tensor(prefix_doc, device=device)
 
-    out = torch.zeros(n_out + 1, dtype=torch.float64, device=device)
+    words = tok[index.clamp(min=0)]                         # (n_steps, B), w of every slot
+    starts_any = sched.start.any(axis=1)                    # steps where some slot starts
+    log_preds = torch.empty(sched.n_steps, B, dtype=torch.float32, device=device)
     particles = Particles(prior, B, S, generator)
     for s in range(sched.n_steps):
-        words = tok[index[s].clamp(min=0)]
-        particles.start(start[s])
-        log_theta, lp, log_ps = particles.weigh(log_phi_wk[words])
+        if starts_any[s]:
+            particles.start(start[s])
+        log_theta, lp, log_ps = particles.weigh(log_phi_wk.index_select(0, words[s]))
         log_pred = torch.logsumexp(particles.log_w + log_ps, dim=1)      # (B,)
-        out[out_idx[s]] = log_pred.to(torch.float64)
+        log_preds[s] = log_pred
         if on_predictive is not None:
             theta_bar = (torch.exp(particles.log_w)[:, :, None] * torch.exp(log_theta)).sum(dim=1)
             on_predictive(out_idx[s], theta_bar)
@@ -122,6 +124,8 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
                 on_filtered(index[s], post)
         particles.resample(w, torch.cumsum(w, dim=1))
         counter.step(s)
+    out = torch.zeros(n_out + 1, dtype=torch.float64, device=device)
+    out[out_idx] = log_preds.to(torch.float64)              # unscored rows write the dummy n_out
     return results(out[:n_out].cpu().numpy())
 
 

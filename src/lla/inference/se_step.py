@@ -55,18 +55,21 @@ def se_step(prior, log_phi_wk, tokens, lengths, *, generator, n_slots=256, progr
         return np.zeros(0, dtype=np.int32)
     tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
     R = schedule.n_slots
-    z_buf = torch.zeros(n + 1, dtype=torch.int64, device=device)  # slot n: writes of idle rows
+    words = tok[index.clamp(min=0)]                       # (n_steps, R), w of every row
+    starts_any = schedule.start.any(axis=1)               # steps where some row starts
+    z_steps = torch.empty(schedule.n_steps, R, dtype=torch.int64, device=device)
     state = prior.initial_state(R)
     for s in range(schedule.n_steps):
-        idx = index[s]
-        state = prior.reset(state, start[s])
+        if starts_any[s]:
+            state = prior.reset(state, start[s])
         log_theta = prior.log_theta(state)
-        w = tok[idx.clamp(min=0)]
         u = torch.rand(R, generator=generator, device=device)
-        z, _ = categorical(log_theta + log_phi_wk[w], u)
-        z_buf[torch.where(idx >= 0, idx, n)] = z
+        z, _ = categorical(log_theta + log_phi_wk.index_select(0, words[s]), u)
+        z_steps[s] = z
         state = prior.advance(state, z)
         counter.step(s)
+    z_buf = torch.zeros(n + 1, dtype=torch.int64, device=device)  # slot n: writes of idle rows
+    z_buf[torch.where(index >= 0, index, n)] = z_steps
     return z_buf[:n].to(torch.int32).cpu().numpy()
 
 

@@ -189,25 +189,32 @@ class DynamicsStepper:
             lstm = d.lstm
             w_ih, w_hh = lstm.weight_ih_l0.detach(), lstm.weight_hh_l0.detach()
             bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+            H = d.hidden_size
+            # the gates in the order (i, f, o, g) instead of nn.LSTM's (i, f, g, o), so that the
+            # three sigmoid gates are one contiguous block (one sigmoid call per step)
+            order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H),
+                               torch.arange(2 * H, 3 * H)]).to(w_ih.device)
+            w_ih, w_hh, bias = w_ih[order], w_hh[order], bias[order]
             if hasattr(d.encoder, "table"):
                 # (K+1, 4H): W_ih x_k + b for every symbol k (last row: x_0)
-                self._input_table = d.encoder.table().detach() @ w_ih.T + bias
+                self._input_table = (d.encoder.table().detach() @ w_ih.T + bias).contiguous()
             else:  # pragma: no cover - encoders without a table (later variants)
                 raise TypeError("DynamicsStepper needs an encoder with a table()")
             self._start_row = self._input_table.shape[0] - 1   # x_0's row
             self._w_hh_t = w_hh.T.contiguous()           # (H, 4H)
             self._w_p_t = d.proj.weight.detach().T.contiguous()  # (H, K)
             self._b_p = d.proj.bias.detach().clone()      # (K,)
-            H = d.hidden_size
             zeros = torch.zeros(1, H, device=self.device)
             self._fresh = self._cell(self._input_table[-1:], (zeros, zeros))  # s_1 = LSTM(x_0, 0)
 
     def _cell(self, gates_in, state):
         h, c = state
-        gates = torch.addmm(gates_in, h, self._w_hh_t)
-        i, f, g, o = gates.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        H = h.shape[1]
+        gates = torch.addmm(gates_in, h, self._w_hh_t)    # (R, 4H), gates (i, f, o, g)
+        ifo = gates[:, :3 * H].sigmoid_()
+        g = gates[:, 3 * H:].tanh_()
+        c = ifo[:, H:2 * H] * c + ifo[:, :H] * g
+        h = ifo[:, 2 * H:] * torch.tanh(c)
         return h, c
 
     def initial_state(self, n_rows):
@@ -238,8 +245,8 @@ class DynamicsStepper:
         the start symbol, i.e. x_0, the input table's last row) and return the state for
         t+1."""
         idx = torch.where(z >= 0, z, torch.full_like(z, self._start_row))
-        return self._cell(self._input_table[idx], state)
+        return self._cell(self._input_table.index_select(0, idx), state)
 
     def select(self, state, index):
         """Rows ``index`` (int64 (R',)) of the state (particle resampling)."""
-        return state[0][index], state[1][index]
+        return state[0].index_select(0, index), state[1].index_select(0, index)

@@ -35,8 +35,9 @@ BASE = dict(n_topics=100, embedding_size=128, hidden_size=128, init_lda_iter=200
             init_lstm_epochs=3, lstm_epochs_per_iter=1, batch_size=128, bptt=64,
             learning_rate=1e-3, weight_decay=1e-4, dropout=0.2)
 
-#: what the library's defaults change in BASE (and their 10 iterations)
-DEFAULTS = dict(init_lstm_epochs=10, lstm_epochs_per_iter=2, batch_size=32, n_iter=10)
+#: the library's own defaults of every parameter BASE sets, and its n_iter (read from TopicLLA)
+DEFAULTS = {name: value for name, value in lla.TopicLLA(BASE["n_topics"]).get_params().items()
+            if name in BASE or name == "n_iter"}
 
 #: name → (what it tests, the parameters it changes; ``n_iter`` overrides ITERATIONS)
 CONFIGS = {

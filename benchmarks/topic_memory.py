@@ -92,17 +92,19 @@ def main():
     torch.set_num_threads(1)
     model = lla.load_model(args.model)
     z = np.asarray(model.z_, dtype=np.int64)
-    corpus = lla.Corpus.open(model.corpus_path_) if hasattr(model, "corpus_path_") else None
-    lengths = _training_lengths(model, corpus)
+    if getattr(model, "corpus_path_", None) is None:
+        raise SystemExit(f"{args.model}: the model does not record its training corpus")
+    lengths = np.asarray(lla.Corpus.open(model.corpus_path_).prefix_lengths, dtype=np.int64)
     assert lengths.sum() == len(z), (lengths.sum(), len(z))
     K = int(model.n_topics)
     marginal = np.bincount(z, minlength=K) / len(z)
     results = {"marginal": -np.log(marginal[z])}
     results["lstm"] = lstm_nll(model.dynamics_, z, lengths)
     results["cache"], results["theta_d"] = count_nll(z, lengths, K, args.alpha)
-    grid = {a: count_nll(z, lengths, K, a)[0].mean() for a in (0.01, 0.03, 0.1, 0.3, 1.0)}
+    caches = {a: count_nll(z, lengths, K, a)[0] for a in (0.01, 0.03, 0.1, 0.3, 1.0)}
+    grid = {a: float(c.mean()) for a, c in caches.items()}
     best = min(grid, key=grid.get)
-    results[f"cache (best α = {best})"] = count_nll(z, lengths, K, best)[0]
+    results[f"cache (best α = {best})"] = caches[best]
     table = {name: by_position(values, lengths) for name, values in results.items()}
     labels = list(table["lstm"])
     print("nats per token (−log p(z_t | ·)); tokens per bucket in the last row")
@@ -116,12 +118,6 @@ def main():
             json.dump({"model": args.model, "alpha": args.alpha, "alpha_grid": grid,
                        "table": table}, f, indent=2)
 
-
-def _training_lengths(model, corpus):
-    """Document lengths of the tokens the model was trained on (its corpus' prefixes)."""
-    if corpus is None:
-        raise SystemExit("the model does not record its training corpus")
-    return np.asarray(corpus.prefix_lengths, dtype=np.int64)
 
 
 if __name__ == "__main__":

@@ -106,13 +106,14 @@ class ProgressCounter:
 
 def step_tensors(tokens, schedule, device, progress=None):
     """What every sequential sampler reads at each step of ``schedule`` (continuous batching,
-    :func:`lla.inference.schedule.pack`): the tokens as int64 (n,), the schedule's token index
-    int64 (n_steps, R) (−1 = idle row) and start flags bool (n_steps, R) on ``device``, and a
+    :func:`lla.inference.schedule.pack`): the word of every row at every step int64
+    (n_steps, R) (gathered once; an idle row reads token 0), the schedule's token index int64
+    (n_steps, R) (−1 = idle row) and start flags bool (n_steps, R) on ``device``, and a
     :class:`ProgressCounter` for ``progress``."""
     tok = torch.as_tensor(np.asarray(tokens, dtype=np.int64), device=device)
     index = torch.as_tensor(schedule.token_index, device=device)
     start = torch.as_tensor(schedule.start, device=device)
-    return tok, index, start, ProgressCounter(progress, schedule)
+    return tok[index.clamp(min=0)], index, start, ProgressCounter(progress, schedule)
 
 
 class PathRecord:

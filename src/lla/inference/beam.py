@@ -79,7 +79,7 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection=
     B = schedule.n_slots
     n_steps = schedule.n_steps
 
-    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
+    words, _, start, counter = step_tensors(tokens, schedule, device, progress)
 
     record = PathRecord(schedule, lengths, K, W, device)
 
@@ -94,8 +94,8 @@ def beam_se_step(prior, log_phi_wk, tokens, lengths, *, beam_width=4, selection=
         state = prior.reset(state, starts.repeat_interleave(W))
         score = torch.where(starts[:, None], fresh, score)
         log_theta = prior.log_theta(state).view(B, W, K)
-        words = tok[index[s].clamp(min=0)]
-        cand = (score[:, :, None] + log_theta + log_phi_wk[words][:, None, :]).view(B, W * K)
+        log_phi_rows = log_phi_wk.index_select(0, words[s])[:, None, :]
+        cand = (score[:, :, None] + log_theta + log_phi_rows).view(B, W * K)
         if selection == "top":
             top, arg = torch.topk(cand, W, dim=1)      # sorted: top[:, 0] is the best
             score = top - top[:, :1].clamp(min=-1e30)   # relative scores (finite best entry)

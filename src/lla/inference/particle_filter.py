@@ -96,12 +96,11 @@ def particle_filter_log_prob(prior, log_phi_wk, tokens, lengths, score_from, *,
                          - score_from[np.maximum(doc, 0)], n_out)
     prefix_doc = np.where((doc >= 0) & ~scored, doc, n_docs)  # doc-topic target (dummy n_docs)
 
-    tok, index, start, counter = step_tensors(tokens, sched, device, progress)
+    words, index, start, counter = step_tensors(tokens, sched, device, progress)
     out_idx = torch.as_tensor(out_index, device=device)
     prefix_doc_t = torch.as_tensor(prefix_doc, device=device)
 
-    words = tok[index.clamp(min=0)]                         # (n_steps, B), w of every slot
-    starts_any = sched.start.any(axis=1)                    # steps where some slot starts
+    starts_any = sched.any_start()
     log_preds = torch.empty(sched.n_steps, B, dtype=torch.float32, device=device)
     particles = Particles(prior, B, S, generator)
     for s in range(sched.n_steps):

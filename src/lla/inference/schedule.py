@@ -41,6 +41,11 @@ class Schedule:
     def n_slots(self):
         return self.token_index.shape[1]
 
+    def any_start(self):
+        """bool (n_steps,): the steps where some slot begins a document (only there do the
+        samplers reset states)."""
+        return self.start.any(axis=1)
+
     def utilisation(self):
         """Fraction of (step, slot) cells that process a token."""
         return float((self.token_index >= 0).mean()) if self.token_index.size else 1.0

@@ -53,10 +53,9 @@ def se_step(prior, log_phi_wk, tokens, lengths, *, generator, n_slots=256, progr
         schedule = pack(lengths, n_slots)
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
+    words, index, start, counter = step_tensors(tokens, schedule, device, progress)
     R = schedule.n_slots
-    words = tok[index.clamp(min=0)]                       # (n_steps, R), w of every row
-    starts_any = schedule.start.any(axis=1)               # steps where some row starts
+    starts_any = schedule.any_start()
     z_steps = torch.empty(schedule.n_steps, R, dtype=torch.int64, device=device)
     state = prior.initial_state(R)
     for s in range(schedule.n_steps):

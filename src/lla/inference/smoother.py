@@ -67,7 +67,7 @@ def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, gene
     B = schedule.n_slots
     n_steps = schedule.n_steps
 
-    tok, index, start, counter = step_tensors(tokens, schedule, device, progress)
+    words, _, start, counter = step_tensors(tokens, schedule, device, progress)
 
     # for the trace-back: z of every row, the resampling ancestors, the final draw
     record = PathRecord(schedule, lengths, prior.n_topics, S, device)
@@ -75,7 +75,7 @@ def smoother_se_step(prior, log_phi_wk, tokens, lengths, *, n_particles=16, gene
     particles = Particles(prior, B, S, generator)
     for s in range(n_steps):
         particles.start(start[s])
-        _, lp, log_ps = particles.weigh(log_phi_wk[tok[index[s].clamp(min=0)]])
+        _, lp, log_ps = particles.weigh(log_phi_wk.index_select(0, words[s]))
         z, _ = particles.propagate(lp)
         record.z[s] = z.view(B, S)
         log_w = particles.log_w + log_ps

@@ -23,7 +23,6 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial import distance
 
 from .._kernels.jsd import jsd_matrix
-
 from ..errors import ParameterError
 from ._checks import float_matrix, labels_for, topic_word
 

@@ -51,12 +51,12 @@ def topic_rows(model, corpus, *, n_words=10, lam=DEFAULT_LAMBDA, words=None):
     tokens.  ``words``: the model's :class:`RankedWords` (made here if None).  Returns (rows,
     summary dict with mean NPMI and topic diversity)."""
     ranked = words or RankedWords(model)
-    words = ranked(n_words, lam)
+    shown = ranked(n_words, lam)
     coherence = corpus_npmi(ranked(NPMI_WORDS, 1.0).ids, corpus, part="prefix")
     counts = np.asarray(model.n_wk_, np.float64).sum(axis=0)
     share = counts / max(counts.sum(), 1.0)
     diversity = topic_diversity(ranked(25, 1.0).ids)
-    rows = [TopicRow(k, words.labels[k], npmi=float(coherence.npmi[k]), share=float(share[k]))
+    rows = [TopicRow(k, shown.labels[k], npmi=float(coherence.npmi[k]), share=float(share[k]))
             for k in model.topic_ids()]
     return rows, {"NPMI (mean, top 10, training prefixes)": coherence.mean,
                   "topic diversity (top 25)": diversity}

@@ -3,7 +3,7 @@ LDA and topic-LLA on the same split, and the time topic-LLA needs to pass LDA's 
 
     OMP_NUM_THREADS=1 python benchmarks/time_to_quality.py CORPUS --topics 100 --out DIR
         [--lda-iterations 200] [--init-lda-iterations 200] [--init-lstm-epochs 3]
-        [--iterations 12] [--lstm-epochs 1] [--batch-size 128] [--bptt T]
+        [--iterations 12] [--lstm-epochs 1] [--batch-size 128] [--bptt T] [--learning-rate LR]
         [--validation-particles 4]
 
 Both models train on the first 60 % of every training prefix (``corpus.prefix_corpus()``) and
@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--lstm-epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--bptt", type=int, default=None, help="default: TopicLLA's")
+    ap.add_argument("--learning-rate", type=float, default=None, help="default: TopicLLA's")
     ap.add_argument("--validation-particles", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -56,6 +57,8 @@ def main():
                         init_lstm_epochs=args.init_lstm_epochs,
                         lstm_epochs_per_iter=args.lstm_epochs, batch_size=args.batch_size,
                         **({} if args.bptt is None else {"bptt": args.bptt}),
+                        **({} if args.learning_rate is None
+                           else {"learning_rate": args.learning_rate}),
                         early_stopping=True, patience=args.iterations + 1,
                         validation_particles=args.validation_particles,
                         random_state=args.seed, show_progress=False)

@@ -117,7 +117,7 @@ def test_convergence_curves_for_every_model_that_iterates(tmp_path):
     curves = {r["run"]: np.asarray(r["convergence"]) for r in results}
     assert curves["unigram"].size == 0
     assert len(curves["lda-K3"]) == 2                     # every 10 sweeps of 20
-    assert len(curves["topic-lla-K3"]) == 3               # iterations 0, 1, 2
+    assert len(curves["topic-lla-K3"]) == 4               # iterations 0, 1, 2, φ averaged
     assert len(curves["word-lstm"]) >= 1
     for run in ("lda-K3", "topic-lla-K3", "word-lstm"):
         seconds, ppl = curves[run].T

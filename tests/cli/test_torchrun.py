@@ -75,6 +75,10 @@ def test_counts_after_the_all_reduce_equal_a_recount_of_z(topic_run, corpus_dir)
     for path in topic_run:
         model = load_model(path)
         assert model.n_iter_done_ == ITERATIONS and _recount_ok(model, corpus)
+        # φ's average over the SE-steps after training holds every rank's tokens (all-reduced
+        # after each step), not one rank's half
+        assert model.n_averaged_ == model.n_average > 0
+        assert model.n_wk_mean_.sum() == pytest.approx(len(corpus.prefix_arrays()[0]), rel=1e-6)
 
 
 def test_two_process_topic_lla_is_within_noise_of_one_process(topic_run, corpus_dir):
@@ -89,6 +93,7 @@ def test_two_process_topic_lla_is_within_noise_of_one_process(topic_run, corpus_
     words, _, prefix = corpus.prefix_arrays()
     mine = shard(prefix, world=2, rank_=0).tokens
     model.n_wk_ = topic_counts(words[mine], model.z_[mine], corpus.n_types, 3)
+    model.n_wk_mean_ = None   # score φ of these counts, not the (all-reduced) average
     model.topic_word_ = topic_word(model.n_wk_, model.beta)
     assert abs(model.perplexity(corpus) - mean) > 3 * tol
 

@@ -17,12 +17,13 @@ def corpus():
 
 def test_independent_is_iteration_zero_of_topic_lla(corpus, tmp_path):
     ind = IndependentLLA(3, **SMALL).fit(corpus)
-    joint0 = TopicLLA(3, n_iter=0, **SMALL).fit(corpus)
+    joint0 = TopicLLA(3, n_iter=0, n_average=0, **SMALL).fit(corpus)
     assert ind.model_name == "independent" and ind.n_iter_done_ == 0
     assert np.array_equal(ind.z_, joint0.z_)
     ppl = ind.perplexity(corpus, n_particles=4)
     assert ppl == pytest.approx(joint0.perplexity(corpus, n_particles=4))
-    assert "n_iter" not in ind.get_params()
+    assert "n_iter" not in ind.get_params() and "n_average" not in ind.get_params()
+    assert ind.n_wk_mean_ is None   # φ is LDA's: no SE-steps average it
     ind.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m")
     assert isinstance(loaded, IndependentLLA)
@@ -30,5 +31,7 @@ def test_independent_is_iteration_zero_of_topic_lla(corpus, tmp_path):
 
 
 def test_independent_refuses_sem_iterations():
-    with pytest.raises(ParameterError, match="no SEM iterations"):
+    with pytest.raises(ParameterError, match="no SE-steps: leave n_iter"):
         IndependentLLA(3, n_iter=5)
+    with pytest.raises(ParameterError, match="no SE-steps: leave n_average"):
+        IndependentLLA(3, n_average=3)

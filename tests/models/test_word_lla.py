@@ -126,7 +126,9 @@ def test_same_seed_same_model_on_cpu(small, cls, extra):
     c = cls(3, n_iter=2, random_state=6, **TINY, **extra).fit(corpus)
     assert _same(_state(a), _state(b)) and not _same(_state(a), _state(c))
     assert np.array_equal(a.z_, b.z_) and a.perplexity(corpus) == b.perplexity(corpus)
-    assert [h["iteration"] for h in a.history_] == [0, 1, 2]
+    assert np.array_equal(a.n_wk_mean_, b.n_wk_mean_)   # φ averaged over the same SE-steps
+    assert [h["iteration"] for h in a.history_] == [0, 1, 2, 2]
+    assert a.history_[-1]["averaged"] == 10
 
 
 @pytest.mark.parametrize("kind", ["word", "char"])

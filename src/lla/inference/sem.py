@@ -4,6 +4,9 @@
     M-step    n_wk = #{w_t = w, z_t = k};  φ_{k,w} = (n_wk + β) / (n_k + Vβ)
               LSTM: Adam on Σ_t log θ_{t, z_t}, teacher forcing on the sampled z
 
+After the last iteration the model may average φ over further SE-steps with the LSTM fixed
+(:func:`se_chain`, ``n_average``).
+
 The loop (:func:`run_sem`) knows nothing about files: after every finished iteration it calls
 ``after_iteration`` (which the model uses for validation, early stopping and checkpoints); on
 Ctrl-C it puts the LSTM and the optimizer back to the end of the last finished iteration and
@@ -80,6 +83,50 @@ def sequential_se_step(dynamics, phi, words, lengths, generator, config):
                    n_slots=config.n_slots or auto_slots(lengths))
 
 
+def se_counts(dynamics, words, lengths, n_wk, beta, config, generator, *,
+              se_step_fn=sequential_se_step, shard=None):
+    """One SE-step against φ of the counts ``n_wk`` and the counts of what it sampled.
+
+    words : int (N,), lengths : int (D,): *all* training tokens and document lengths
+    n_wk : int32 (V, K), the counts φ is computed from (held fixed during the step)
+    generator : torch.Generator of the step (this rank's, in a process group)
+    se_step_fn : as in :func:`sem_iteration`
+    shard : None (one process), or this rank's :class:`~lla.distributed.Shard`: the rank samples
+        its own documents, the counts are summed over the ranks (all-reduce of the V×K n_wk)
+        and the topics gathered in document order.
+
+    Returns (z int32 (N,), n_wk int32 (V, K), z of this rank's tokens (all of z in one
+    process), timings {"se_seconds": the slowest rank's SE-step, "sync_seconds": this rank's
+    time in the all-reduce and the gather (0 in one process)}).
+    """
+    V, K = n_wk.shape
+    dynamics = getattr(dynamics, "module", dynamics)  # DDP-wrapped in a process group
+    if shard is None:
+        start = time.perf_counter()
+        z = se_step_fn(dynamics, FixedPhi(n_wk, beta, dynamics.device), words, lengths,
+                       generator, config)
+        se_seconds = time.perf_counter() - start
+        return z, topic_counts(words, z, V, K), z, {"se_seconds": se_seconds,
+                                                    "sync_seconds": 0.0}
+    mine_words = np.asarray(words[shard.tokens])
+    mine_lengths = np.asarray(lengths[shard.docs])
+    with step("the SE-step"):
+        start = time.perf_counter()
+        if len(mine_words):
+            z_mine = se_step_fn(dynamics, FixedPhi(n_wk, beta, dynamics.device), mine_words,
+                                mine_lengths, generator, config)
+        else:  # more ranks than documents
+            z_mine = np.zeros(0, dtype=np.int32)
+        counts = topic_counts(mine_words, z_mine, V, K)
+        se_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    n_wk = all_reduce(counts, what="the all-reduce of the topic-word counts")
+    z = all_gather(np.asarray(z_mine, dtype=np.int32), what="gathering the topics z")
+    sync_seconds = time.perf_counter() - start
+    se_seconds = all_reduce_scalar(se_seconds, "max", what="the SE-step's timing")
+    return z, n_wk, z_mine, {"se_seconds": se_seconds, "sync_seconds": sync_seconds}
+
+
 def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, streams, *,
                   se_step_fn=sequential_se_step, symbols=None):
     """One SE-step + M-step.
@@ -103,18 +150,14 @@ def sem_iteration(dynamics, optimizer, words, lengths, n_wk, beta, config, strea
     Returns (z int32 (N,), n_wk int32 (V, K), stats dict).
     """
     se_gen, drop_gen, shuffle_rng = streams
-    V, K = n_wk.shape
-    device = dynamics.device
-    start = time.perf_counter()
-    z = se_step_fn(dynamics, FixedPhi(n_wk, beta, device), words, lengths, se_gen, config)
-    se_seconds = time.perf_counter() - start
-    n_wk = topic_counts(words, z, V, K)
+    z, n_wk, _, timings = se_counts(dynamics, words, lengths, n_wk, beta, config, se_gen,
+                                    se_step_fn=se_step_fn)
     start = time.perf_counter()
     loss = fit_lstm(dynamics, optimizer, z, lengths, config.epochs, config, shuffle_rng, drop_gen,
                     symbols=symbols)
     return z, n_wk, {
-        "se_seconds": se_seconds,
-        "se_tokens_per_second": len(words) / max(se_seconds, 1e-9),
+        "se_seconds": timings["se_seconds"],
+        "se_tokens_per_second": len(words) / max(timings["se_seconds"], 1e-9),
         "lstm_seconds": time.perf_counter() - start,
         "lstm_loss": loss,
         "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size,
@@ -128,8 +171,8 @@ def sharded_sem_iteration(model, optimizer, words, lengths, n_wk, beta, config, 
 
     The SE-step samples this rank's documents (``shard``) against φ of the common counts; the
     counts of its tokens are summed over the ranks (all-reduce of the V×K n_wk) and the topics
-    gathered in document order; the LSTM is trained by ``DistributedDataParallel`` on this
-    rank's documents (:func:`fit_lstm_sharded`).
+    gathered in document order (:func:`se_counts`); the LSTM is trained by
+    ``DistributedDataParallel`` on this rank's documents (:func:`fit_lstm_sharded`).
 
     model : the DDP-wrapped dynamics (``model.module`` is the Dynamics)
     words, lengths, symbols : *all* training tokens and document lengths (every rank has them;
@@ -143,37 +186,34 @@ def sharded_sem_iteration(model, optimizer, words, lengths, n_wk, beta, config, 
     and the gather of z.
     """
     se_gen, drop_gen, order_rng, rank_rng = streams
-    dynamics = model.module
-    V, K = n_wk.shape
-    mine_words = np.asarray(words[shard.tokens])
-    mine_lengths = np.asarray(lengths[shard.docs])
     mine_symbols = None if symbols is None else np.asarray(symbols[shard.tokens])
-    with step("the SE-step"):
-        start = time.perf_counter()
-        if len(mine_words):
-            z_mine = se_step_fn(dynamics, FixedPhi(n_wk, beta, dynamics.device), mine_words,
-                                mine_lengths, se_gen, config)
-        else:  # more ranks than documents
-            z_mine = np.zeros(0, dtype=np.int32)
-        counts = topic_counts(mine_words, z_mine, V, K)
-        se_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    n_wk = all_reduce(counts, what="the all-reduce of the topic-word counts")
-    z = all_gather(np.asarray(z_mine, dtype=np.int32), what="gathering the topics z")
-    sync_seconds = time.perf_counter() - start
-    se_seconds = all_reduce_scalar(se_seconds, "max", what="the SE-step's timing")
+    z, n_wk, z_mine, timings = se_counts(model, words, lengths, n_wk, beta, config, se_gen,
+                                         se_step_fn=se_step_fn, shard=shard)
     start = time.perf_counter()
     loss = fit_lstm_sharded(model, optimizer, z_mine, lengths, shard, config.epochs, config,
                             order_rng, rank_rng, drop_gen, symbols=mine_symbols)
     return z, n_wk, {
-        "se_seconds": se_seconds,
-        "se_tokens_per_second": len(words) / max(se_seconds, 1e-9),
-        "sync_seconds": sync_seconds,
+        "se_seconds": timings["se_seconds"],
+        "se_tokens_per_second": len(words) / max(timings["se_seconds"], 1e-9),
+        "sync_seconds": timings["sync_seconds"],
         "lstm_seconds": time.perf_counter() - start,
         "lstm_loss": loss,
         "phi_density": float(np.count_nonzero(n_wk)) / n_wk.size,
         "changed": None,
     }
+
+
+def se_chain(dynamics, words, lengths, n_wk, beta, config, generators, *,
+             se_step_fn=sequential_se_step, shard=None):
+    """SE-steps with the LSTM held fixed, each against φ of the previous step's counts (a
+    Gibbs chain over z given the fitted dynamics, started from ``n_wk``): yields the counts
+    n_wk int32 (V, K) of every step, one per generator of ``generators``.  The model averages
+    them into its φ (``n_average``), as LDA averages its last sweeps; arguments as
+    :func:`se_counts`."""
+    for generator in generators:
+        _, n_wk, _, _ = se_counts(dynamics, words, lengths, n_wk, beta, config, generator,
+                                  se_step_fn=se_step_fn, shard=shard)
+        yield n_wk
 
 
 def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, config,

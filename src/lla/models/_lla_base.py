@@ -42,7 +42,7 @@ from ..topics import TopicWordMixin
 from ..errors import InputError, ParameterError, TrainingDiverged
 from ..evaluation.perplexity import perplexity
 from ..inference.counts import log_phi_wk, topic_counts, topic_word
-from ..inference.sem import (StepConfig, fit_lstm, fit_lstm_sharded, run_sem,
+from ..inference.sem import (StepConfig, fit_lstm, fit_lstm_sharded, run_sem, se_chain,
                              sequential_se_step)
 from ..nn.dynamics import Dynamics
 from ..nn.early_stopping import EarlyStopping
@@ -56,7 +56,7 @@ from .lda import LDA
 log = logging.getLogger(__name__)
 
 # spawn keys of the random streams derived from the model's seed
-_LDA, _INIT, _ITER, _SCORE, _VALID = 0, 1, 2, 3, 4
+_LDA, _INIT, _ITER, _SCORE, _VALID, _AVERAGE = 0, 1, 2, 3, 4, 5
 
 #: hyper-parameters of every LLA variant (DESIGN §1, §2); the defaults are the constructors'
 LLA_PARAMETERS = {
@@ -67,6 +67,9 @@ LLA_PARAMETERS = {
     "beta": params.BETA,
     "n_iter": Param("int", low=0, flag="--iterations", compare_flag="--sem-iterations",
                     resumable=True, metavar="N", help="SEM iterations (SE-step + M-step)"),
+    "n_average": Param("int", low=0, flag="--average", resumable=True, metavar="N",
+                       help="LLA: φ from the topic counts averaged over N SE-steps run with "
+                            "the final LSTM"),
     "init_lda_iter": Param("int", low=1, flag="--init-lda-iterations",
                            compare_flag="--lda-iterations", metavar="N",
                            help="LLA: LDA sweeps of the initialisation"),
@@ -299,6 +302,9 @@ class LLABase(TopicWordMixin, Model):
                 distributed.check_agreement(self.n_iter_done_, "the checkpoint's iteration")
             log.info("%s: resuming after iteration %d from %s", self.model_name,
                      self.n_iter_done_, self.checkpoint_dir)
+            if self.n_iter_done_ < int(self.n_iter) and self.history_ and \
+                    "averaged" in self.history_[-1]:
+                self.history_.pop()   # the average of the checkpoint's last iteration
         else:
             self.entropy_ = self._root_entropy()
             self.fingerprint_ = fingerprint
@@ -355,7 +361,66 @@ class LLABase(TopicWordMixin, Model):
             bar.close()
         if self.early_stopping and self._best is not None:
             self._restore_best()
+        if not self.interrupted_:
+            self._average_counts(words, lengths)
         return self
+
+    def _average_counts(self, words, lengths):
+        """φ from the counts averaged over ``n_average`` SE-steps with the LSTM fixed
+        (:func:`lla.inference.sem.se_chain`, started from the kept iteration's counts), as LDA
+        averages its last sweeps: the SEM chain's last single sample of z is a noisy estimate
+        of the counts.  ``n_wk_`` and ``z_`` stay the SEM chain's (a resumed run continues
+        from them); ``n_wk_mean_`` float32 (V, K) holds the mean, ``topic_word_`` and scoring
+        use it.  Ctrl-C keeps the steps averaged so far and marks the model interrupted."""
+        wanted = int(self.n_average)
+        if wanted == 0 or (self.n_wk_mean_ is not None and self.n_averaged_ == wanted):
+            return   # nothing asked, or a resumed run whose checkpoint holds this average
+        if self.history_ and "averaged" in self.history_[-1]:
+            self.history_.pop()   # a resumed run's earlier average (of other n_average)
+        rank = () if self._shard is None else (distributed.rank(),)
+        generators = (self._torch_generator(_AVERAGE, i, *rank) for i in range(wanted))
+        chain = se_chain(self.dynamics_, words, lengths, self.n_wk_, float(self.beta),
+                         self._step_config(0), generators, se_step_fn=self._se_step_fn(),
+                         shard=self._shard)
+        total, done = np.zeros(self.n_wk_.shape, dtype=np.float64), 0
+        start = time.perf_counter()
+        bar = progress(total=wanted, desc=f"{self.model_name}: averaging φ", unit="SE-step",
+                       enabled=self.show_progress)
+        try:
+            for counts in chain:
+                total += counts
+                done += 1
+                bar.update(1)
+        except KeyboardInterrupt:
+            if self._shard is not None:
+                raise
+            log.warning("%s: interrupted while averaging φ; keeping the mean of %d of %d "
+                        "SE-steps", self.model_name, done, wanted)
+            self.interrupted_ = True
+        finally:
+            bar.close()
+        if not done:
+            return
+        self._set_average((total / done).astype(np.float32), done)
+        record = {"iteration": self.n_iter_done_, "averaged": done,
+                  "se_seconds": time.perf_counter() - start}
+        validation = getattr(self, "_validation_corpus", None)
+        if validation is not None:   # the curve's last point: the averaged model
+            start = time.perf_counter()
+            record["validation_perplexity"] = perplexity(self._validation_log_prob(validation))
+            record["validation_seconds"] = time.perf_counter() - start
+        self.history_.append(record)
+        log.info("%s: φ averaged over %d SE-steps: %s", self.model_name, done, record)
+        self._checkpoint()
+
+    def _set_average(self, n_wk_mean, n_averaged):
+        self.n_wk_mean_, self.n_averaged_ = n_wk_mean, int(n_averaged)
+        self.topic_word_ = topic_word(n_wk_mean, float(self.beta))
+
+    def _phi_counts(self):
+        """The counts φ is made from: the average ``n_wk_mean_`` when there is one, else the
+        last SE-step's ``n_wk_``."""
+        return self.n_wk_ if self.n_wk_mean_ is None else self.n_wk_mean_
 
     def _initialise(self, train, words, lengths, init_assignments=None):
         """Iteration 0: LDA sweeps (or given assignments), then the LSTM on the assignments."""
@@ -411,6 +476,7 @@ class LLABase(TopicWordMixin, Model):
 
     def _set_fitted(self, z, n_wk, iteration):
         self.z_, self.n_wk_ = z, n_wk
+        self.n_wk_mean_, self.n_averaged_ = None, 0   # the SEM chain's state, not averaged
         self.topic_word_ = topic_word(n_wk, float(self.beta))
         self.n_iter_done_ = iteration
 
@@ -453,7 +519,8 @@ class LLABase(TopicWordMixin, Model):
         return keep_going
 
     def _stopped_early(self):
-        return bool(self.history_) and bool(self.history_[-1].get("early_stop"))
+        iterations = [h for h in self.history_ if "averaged" not in h]
+        return bool(iterations) and bool(iterations[-1].get("early_stop"))
 
     def _snapshot(self):
         return {"iteration": self.n_iter_done_, "z": self.z_.copy(), "n_wk": self.n_wk_.copy(),
@@ -462,8 +529,7 @@ class LLABase(TopicWordMixin, Model):
     def _restore_best(self):
         best = self._best
         self.dynamics_.load_state_dict(best["dynamics"])
-        self.z_, self.n_wk_ = best["z"], best["n_wk"]
-        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
+        self._set_fitted(best["z"], best["n_wk"], self.n_iter_done_)
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self):
@@ -493,7 +559,8 @@ class LLABase(TopicWordMixin, Model):
                              self.checkpoint_dir)
         for name in ("entropy_", "fingerprint_", "corpus_path_", "vocab_types_", "item_names_",
                      "prefix_lengths_", "history_", "n_iter_done_", "z_", "n_wk_",
-                     "topic_word_", "_best", *self._variant_attributes):
+                     "n_wk_mean_", "n_averaged_", "topic_word_", "_best",
+                     *self._variant_attributes):
             setattr(self, name, getattr(saved, name))
         self._stopper = self._new_stopper()
         self._stopper.best_score = saved.best_score_
@@ -508,15 +575,16 @@ class LLABase(TopicWordMixin, Model):
 
     # -- scoring ------------------------------------------------------------------------------
     def _log_phi_wk(self):
-        return log_phi_wk(self.n_wk_, float(self.beta), self.dynamics_.device)
+        return log_phi_wk(self._phi_counts(), float(self.beta), self.dynamics_.device)
 
     # -- interpretation -----------------------------------------------------------------------
     def n_parameters(self):
         """``dense``: the dynamics' parameters (encoder + x_0 + LSTM + W_p, b_p); ``nonzero``:
-        nnz(n_wk); ``total``: their sum (DESIGN §1)."""
+        nnz of the counts φ is made from (the averaged counts with ``n_average``, whose support
+        is the union of the averaged SE-steps'); ``total``: their sum (DESIGN §1)."""
         self._check_fitted()
         dense = int(self.dynamics_.n_parameters())
-        nnz = int(np.count_nonzero(self.n_wk_))
+        nnz = int(np.count_nonzero(self._phi_counts()))
         return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
 
     def interruption(self):
@@ -546,6 +614,8 @@ class LLABase(TopicWordMixin, Model):
         if self.early_stopping and self.best_iteration_ is not None:
             text += f", kept iteration {self.best_iteration_} (validation perplexity " \
                     f"{self.best_score_:.1f})"
+        if self.n_averaged_:
+            text += f", φ averaged over {self.n_averaged_} SE-steps"
         return text
 
     # -- persistence --------------------------------------------------------------------------
@@ -554,10 +624,13 @@ class LLABase(TopicWordMixin, Model):
                 "corpus_path": self.corpus_path_, "n_iter_done": int(self.n_iter_done_),
                 "best_score": self.best_score_, "history": self.history_,
                 "best_validation_iteration": self.best_iteration_,
-                "interrupted": bool(getattr(self, "interrupted_", False))}
+                "interrupted": bool(getattr(self, "interrupted_", False)),
+                "n_averaged": int(self.n_averaged_)}
         vocab = "\n".join(self.vocab_types_).encode("utf-8")
         arrays = {"n_wk": self.n_wk_, "z": self.z_, "prefix_lengths": self.prefix_lengths_,
                   "vocab_utf8": np.frombuffer(vocab, dtype=np.uint8)}
+        if self.n_wk_mean_ is not None:
+            arrays["n_wk_mean"] = self.n_wk_mean_
         arrays.update(tensors_to_numpy("dynamics.", self.dynamics_.state_dict()))
         extra_meta, extra_arrays = self._extra_state()
         meta.update(extra_meta)
@@ -585,6 +658,10 @@ class LLABase(TopicWordMixin, Model):
             self.history_ = list(metadata.get("history", []))
             self.interrupted_ = bool(metadata.get("interrupted", False))
             self.n_wk_ = np.asarray(arrays["n_wk"], dtype=np.int32)
+            self.n_wk_mean_, self.n_averaged_ = None, 0
+            if "n_wk_mean" in arrays:
+                self.n_wk_mean_ = np.asarray(arrays["n_wk_mean"], dtype=np.float32)
+                self.n_averaged_ = int(metadata["n_averaged"])
             self.z_ = np.asarray(arrays["z"], dtype=np.int32)
             self.prefix_lengths_ = np.asarray(arrays["prefix_lengths"], dtype=np.int64)
             self.vocab_types_ = bytes(arrays["vocab_utf8"]).decode("utf-8").split("\n")
@@ -613,9 +690,10 @@ class LLABase(TopicWordMixin, Model):
             raise InputError(f"saved {self.model_name} model is incomplete or corrupt "
                              f"({e})") from None
         V, K = self.n_wk_.shape
-        if K != int(self.n_topics) or len(self.vocab_types_) != V:
+        if K != int(self.n_topics) or len(self.vocab_types_) != V or \
+                (self.n_wk_mean_ is not None and self.n_wk_mean_.shape != (V, K)):
             raise InputError(f"saved {self.model_name} model has inconsistent array shapes")
-        self.topic_word_ = topic_word(self.n_wk_, float(self.beta))
+        self.topic_word_ = topic_word(self._phi_counts(), float(self.beta))
         self._optimizer = make_optimizer(self.dynamics_, float(self.learning_rate),
                                          float(self.weight_decay))
         if self._optimizer_state is not None:

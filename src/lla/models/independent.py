@@ -11,26 +11,31 @@ from ..errors import ParameterError
 from .topic_lla import TopicLLA
 
 
+#: what the independent learner fixes: no SEM iterations, and φ stays LDA's (no SE-steps)
+_FIXED = {"n_iter": 0, "n_average": 0}
+
+
 class IndependentLLA(TopicLLA):
     """LDA's assignments → LSTM over topics (no SEM).  Takes every parameter of
-    :class:`lla.TopicLLA` except ``n_iter`` (always 0)."""
+    :class:`lla.TopicLLA` except ``n_iter`` and ``n_average`` (always 0: φ is LDA's)."""
 
     model_name = "independent"
-    _parameters = {k: v for k, v in TopicLLA._parameters.items() if k != "n_iter"}
+    _parameters = {k: v for k, v in TopicLLA._parameters.items() if k not in _FIXED}
 
     def __init__(self, n_topics=50, **kwargs):
-        if kwargs.pop("n_iter", 0) not in (0, None):
-            raise ParameterError("the independent learner runs no SEM iterations: leave n_iter "
-                                 "out (use lla.TopicLLA for joint training)")
-        super().__init__(n_topics, n_iter=0, **kwargs)
+        for name, value in _FIXED.items():
+            if kwargs.pop(name, value) not in (value, None):
+                raise ParameterError(f"the independent learner runs no SE-steps: leave {name} "
+                                     f"out (use lla.TopicLLA for joint training)")
+        super().__init__(n_topics, **_FIXED, **kwargs)
 
     @classmethod
     def _param_names(cls):
-        return [name for name in TopicLLA._param_names() if name != "n_iter"]
+        return [name for name in TopicLLA._param_names() if name not in _FIXED]
 
     @classmethod
     def _defaults(cls):
-        return {k: v for k, v in TopicLLA._defaults().items() if k != "n_iter"}
+        return {k: v for k, v in TopicLLA._defaults().items() if k not in _FIXED}
 
     def fit_summary(self):
         return "LDA start and LSTM, no SEM iterations"

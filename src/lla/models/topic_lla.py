@@ -83,6 +83,12 @@ class TopicLLA(LLABase):
     alpha : α of the LDA initialisation (None: LDA's default 0.1)
     beta : β, the topic-word prior: φ_{k,w} = (n_wk + β) / (n_k + Vβ)
     n_iter : SEM iterations after the initialisation
+    n_average : after the last iteration (the kept one with ``early_stopping``), φ is made from
+        the topic counts averaged over ``n_average`` further SE-steps with the LSTM fixed, each
+        against φ of the previous step's counts — the SEM chain's single sample of z is a noisy
+        estimate of n_wk, as LDA's last sweep is (LDA averages its last sweeps).  0: φ of the
+        last SE-step's counts.  Costs ``n_average`` SE-steps (no LSTM epochs); the averaged
+        counts' support is the union of the steps' (``n_parameters``)
     init_lda_iter : collapsed-Gibbs sweeps of the LDA start (a well-converged start, ~200
         sweeps, was far better than 30 in DESIGN §2's measurements)
     init_lstm_epochs : epochs of the LSTM on LDA's assignments (the independent learner)
@@ -132,11 +138,16 @@ class TopicLLA(LLABase):
 
     Fitted attributes
     -----------------
-    topic_word_ : float64 (K, V), φ
-    n_wk_ : int32 (V, K), topic counts of the last SE-step
+    topic_word_ : float64 (K, V), φ (of ``n_wk_mean_`` when averaged, else of ``n_wk_``)
+    n_wk_ : int32 (V, K), topic counts of the SEM chain's last SE-step
+    n_wk_mean_ : float32 (V, K), the counts averaged over ``n_averaged_`` SE-steps after
+        training (None when ``n_average`` = 0 or training was interrupted before them)
+    n_averaged_ : int, how many SE-steps ``n_wk_mean_`` averages
     z_ : int32 (N,), topic of every training token (documents in order)
     dynamics_ : lla.nn.dynamics.Dynamics, the LSTM (θ_t)
-    history_ : list of dicts, one per finished iteration (0 = initialisation)
+    history_ : list of dicts, one per finished iteration (0 = initialisation), and a last one
+        with ``"averaged"`` (the SE-steps averaged, their seconds and, with validation, the
+        averaged model's validation perplexity)
     n_iter_done_ : SEM iterations finished
     best_iteration_ : the iteration with the best validation perplexity, kept with
         ``early_stopping`` (None without validation)
@@ -147,7 +158,7 @@ class TopicLLA(LLABase):
     transition_kinds = ("empirical", "lstm")
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
-                 beta=0.01, n_iter=10, init_lda_iter=200, init_lstm_epochs=10,
+                 beta=0.01, n_iter=10, n_average=10, init_lda_iter=200, init_lstm_epochs=10,
                  lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, validation_particles=DEFAULT_PARTICLES, n_slots=None,

@@ -287,6 +287,7 @@ class LDA(TopicWordMixin, Model):
         self.interrupted_ = interrupted
         self.convergence_ = convergence
         self.n_averaged_ = averaged
+        self.n_nonzero_ = int(np.count_nonzero(mean_wk))   # the support φ is made from
         self.fit_seconds_ = time.perf_counter() - fit_start
         self.fingerprint_ = corpus.fingerprint()
         self.inference_seed_ = int(seeds_from(ss_infer, 1)[0])
@@ -394,11 +395,15 @@ class LDA(TopicWordMixin, Model):
     def n_parameters(self):
         """The convention of every lla model: ``dense`` = parameters stored densely (none for
         LDA: φ is its counts; per-document θ is inferred state, not a model parameter);
-        ``nonzero`` = nnz(n_wk), the sparse topic-word counts (DESIGN §1); ``total`` = dense +
-        nonzero.  ``topic_word_dense`` = K·V, the size of φ stored as a dense matrix."""
+        ``nonzero`` = nnz of the sparse topic-word counts φ is made from (DESIGN §1): the
+        counts averaged over the last ``n_average`` sweeps (the union of their supports), the
+        last sweep's n_wk without averaging; ``total`` = dense + nonzero.  ``topic_word_dense``
+        = K·V, the size of φ stored as a dense matrix."""
         self._check_fitted()
         K, V = self.topic_word_.shape
-        nnz = int(np.count_nonzero(self.n_wk_))
+        nnz = getattr(self, "n_nonzero_", None)
+        if nnz is None:   # a model saved before the count was kept: its last sweep's
+            nnz = int(np.count_nonzero(self.n_wk_))
         return {"dense": 0, "nonzero": nnz, "total": nnz, "topic_word_dense": K * V}
 
     def interruption(self):
@@ -439,6 +444,7 @@ class LDA(TopicWordMixin, Model):
         meta = {"fingerprint": self.fingerprint_, "inference_seed": self.inference_seed_,
                 "convergence": getattr(self, "convergence_", []),
                 "n_iter_done": self.n_iter_done_, "n_averaged": self.n_averaged_,
+                "n_nonzero": self.n_nonzero_,
                 "interrupted": bool(getattr(self, "interrupted_", False)),
                 "corpus_path": self.corpus_path_}
         vocab = "\n".join(self.vocab_types_).encode("utf-8")
@@ -455,6 +461,7 @@ class LDA(TopicWordMixin, Model):
             self.inference_seed_ = int(metadata["inference_seed"])
             self.n_iter_done_ = int(metadata["n_iter_done"])
             self.n_averaged_ = int(metadata.get("n_averaged", 0))
+            self.n_nonzero_ = metadata.get("n_nonzero")
             self.interrupted_ = bool(metadata.get("interrupted", False))
             self.convergence_ = list(metadata.get("convergence", []))
             self.corpus_path_ = metadata.get("corpus_path")

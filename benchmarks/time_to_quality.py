@@ -4,7 +4,7 @@ LDA and topic-LLA on the same split, and the time topic-LLA needs to pass LDA's 
     OMP_NUM_THREADS=1 python benchmarks/time_to_quality.py CORPUS --topics 100 --out DIR
         [--lda-iterations 200] [--init-lda-iterations 200] [--init-lstm-epochs 3]
         [--iterations 12] [--lstm-epochs 1] [--batch-size 128] [--bptt T] [--learning-rate LR]
-        [--average N] [--validation-particles 4]
+        [--average N] [--validation-particles 4] [--threads T]
 
 Both models train on the first 60 % of every training prefix (``corpus.prefix_corpus()``) and
 are scored on the rest of the prefixes — the held-out suffixes are never looked at.  LDA records
@@ -42,13 +42,15 @@ def main():
                          "TopicLLA's); the averaged model is the curve's last point")
     ap.add_argument("--validation-particles", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="n_threads of both models (default: all cores for numba and torch)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     split = lla.Corpus.open(args.corpus).prefix_corpus()
 
     lda = lla.LDA(args.topics, n_iter=args.lda_iterations, random_state=args.seed,
-                  show_progress=False).fit(split, validation=split)
+                  n_threads=args.threads, show_progress=False).fit(split, validation=split)
     lda_curve = lda.convergence()
     print(f"LDA: {lda_curve[-1][0]:.0f} s, final validation perplexity {lda_curve[-1][1]:.1f}",
           flush=True)
@@ -66,7 +68,7 @@ def main():
                         **({} if args.average is None else {"n_average": args.average}),
                         early_stopping=True, patience=args.iterations + 1,
                         validation_particles=args.validation_particles,
-                        random_state=args.seed, show_progress=False)
+                        n_threads=args.threads, random_state=args.seed, show_progress=False)
     tlla.fit(lla.Corpus.open(args.corpus), callback=report)
     tlla_curve = tlla.convergence()
     if tlla.n_averaged_:

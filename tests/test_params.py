@@ -75,4 +75,21 @@ def test_renamed_parameters_of_older_files_still_load(tmp_path):
 
 def test_defaults_come_from_the_signature():
     sig = inspect.signature(lla.TopicLLA.__init__)
-    assert lla.TopicLLA._defaults()["n_iter"] == sig.parameters["n_iter"].default == 10
+    assert lla.TopicLLA._defaults()["n_iter"] == sig.parameters["n_iter"].default == 20
+
+
+def test_files_saved_before_a_parameter_existed_load_with_its_old_value(tmp_path):
+    """A topic-LLA saved before φ averaging existed (no n_average, no n_wk_mean) loads as the
+    unaveraged model it is, not with today's default n_average = 10."""
+    corpus = lla.Corpus.from_documents([np.arange(1, 9)] * 6, 10)
+    model = lla.TopicLLA(2, n_iter=1, n_average=0, embedding_size=2, hidden_size=2,
+                         init_lda_iter=2, init_lstm_epochs=1, n_threads=1,
+                         random_state=0).fit(corpus)
+    model.save(tmp_path / "m")
+    doc = json.loads((tmp_path / "m" / "model.json").read_text())
+    del doc["params"]["n_average"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
+    loaded = lla.load_model(tmp_path / "m")
+    assert loaded.n_average == 0 and loaded.n_wk_mean_ is None
+    assert lla.TopicLLA(2).n_average == 10
+    assert loaded.perplexity(corpus, n_particles=2) == model.perplexity(corpus, n_particles=2)

@@ -54,6 +54,9 @@ class Model:
     _parameters = {}
     #: {old name: new name} of renamed parameters, so that files saved before load
     _renamed_parameters = {}
+    #: the value of a parameter that files saved before it existed had, whatever its default
+    #: is now (a file without it is loaded with this value)
+    _parameters_before_they_existed = {}
 
     # -- hyper-parameters ---------------------------------------------------------------------
     @classmethod
@@ -100,6 +103,9 @@ class Model:
                              source)
         params = {cls._renamed_parameters.get(k, k): v for k, v in params.items()}
         check_known_keys(params, cls._param_names(), f"{cls.model_name} parameter", source)
+        for name, value in cls._parameters_before_they_existed.items():
+            if name in cls._param_names():
+                params.setdefault(name, value)
         model = cls(**params)
         try:
             model._validate()

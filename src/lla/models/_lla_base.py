@@ -114,6 +114,8 @@ class LLABase(TopicWordMixin, Model):
 
     _parameters = LLA_PARAMETERS
     _renamed_parameters = {"se_batch_size": "n_slots"}
+    #: a model saved before φ averaging existed was not averaged
+    _parameters_before_they_existed = {"n_average": 0}
     #: ``fit`` and scoring share the work between the processes of a torchrun job
     #: (:mod:`lla.distributed`)
     trains_across_processes = True

@@ -158,7 +158,7 @@ class TopicLLA(LLABase):
     transition_kinds = ("empirical", "lstm")
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
-                 beta=0.01, n_iter=10, n_average=10, init_lda_iter=200, init_lstm_epochs=10,
+                 beta=0.01, n_iter=20, n_average=10, init_lda_iter=200, init_lstm_epochs=10,
                  lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, validation_particles=DEFAULT_PARTICLES, n_slots=None,

@@ -20,7 +20,10 @@ def test_help_lists_each_models_default():
     # one flag, two meanings with their own help: each lists its models and default
     assert "--iterations N Gibbs sweeps over the training prefixes [lda, ddlda; default: 200]" \
         in text
-    assert "SEM iterations (SE-step + M-step) [topic-lla, word-lla, char-lla; default: 10]" in text
+    assert "SEM iterations (SE-step + M-step) [topic-lla, word-lla, char-lla; default: 20]" in text
+    assert "--average N lda: θ and φ averaged over the last N sweeps [lda; default: 20]" in text
+    assert "φ from the topic counts averaged over N SE-steps run with the final LSTM " \
+           "[topic-lla, word-lla, char-lla; default: 10]" in text
     assert "--learning-rate" in text and "default: 0.001 for" in text
 
 

@@ -126,7 +126,7 @@ def test_defaults_of_iterations_depend_on_the_model():
     from lla.cli.main import build_parser
     from lla.cli.model_options import model_arguments
     parser = build_parser()
-    for name, iterations in (("topic-lla", 10), ("lda", 200)):
+    for name, iterations in (("topic-lla", 20), ("lda", 200)):
         args = parser.parse_args(["train", "c", "--out", "o", "--model", name])
         cls = registered_models()[name]
         assert cls(**model_arguments(cls, args, "flag", strict=True)).n_iter == iterations

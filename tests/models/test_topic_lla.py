@@ -97,12 +97,16 @@ def test_ctrl_c_keeps_the_last_finished_iteration(small):
 def test_early_stopping_uses_the_prefix_split_only(small):
     m = TopicLLA(3, n_iter=3, random_state=0, early_stopping=True, patience=1,
                  validation_particles=4, **TINY).fit(small.corpus)
-    scored = [h for h in m.history_ if "validation_perplexity" in h]
+    scored = [h for h in m.history_ if "validation_perplexity" in h and "averaged" not in h]
     assert scored and scored[0]["iteration"] == 0
     # trained on the first 60 % of every prefix
     assert m.z_.size == small.corpus.prefix_corpus().n_prefix_tokens
     best = min(scored, key=lambda h: h["validation_perplexity"])
     assert m.best_iteration_ == best["iteration"]
+    # φ is averaged from the kept iteration, and that model is validated too (the curve's end)
+    averaged = m.history_[-1]
+    assert averaged["averaged"] == 10 and averaged["from_iteration"] == m.best_iteration_
+    assert m.convergence()[-1][1] == averaged["validation_perplexity"]
 
 
 def test_smoother_se_sampler_option(small, tmp_path):
@@ -181,6 +185,7 @@ def test_averaging_resumes_and_survives_ctrl_c(small, tmp_path, monkeypatch):
     monkeypatch.setattr(base, "se_chain", interrupted_chain)
     cut = TopicLLA(3, n_iter=2, n_average=3, random_state=2, **TINY).fit(small.corpus)
     assert cut.interrupted_ and cut.n_averaged_ == 2
+    assert cut.interruption() == "interrupted while averaging φ: 2 of 3 SE-steps"
     assert not np.array_equal(cut.n_wk_mean_, full.n_wk_mean_)
     assert np.isfinite(cut.perplexity(small.corpus, n_particles=4))
 

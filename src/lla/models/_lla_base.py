@@ -406,6 +406,8 @@ class LLABase(TopicWordMixin, Model):
         self._set_average((total / done).astype(np.float32), done)
         record = {"iteration": self.n_iter_done_, "averaged": done,
                   "se_seconds": time.perf_counter() - start}
+        if self.early_stopping and self._best is not None:
+            record["from_iteration"] = self._best["iteration"]   # the kept one
         validation = getattr(self, "_validation_corpus", None)
         if validation is not None:   # the curve's last point: the averaged model
             start = time.perf_counter()
@@ -590,9 +592,12 @@ class LLABase(TopicWordMixin, Model):
         return {"dense": dense, "nonzero": nnz, "total": dense + nnz}
 
     def interruption(self):
-        if getattr(self, "interrupted_", False):
-            return f"interrupted after {self.n_iter_done_} of {self.n_iter} SEM iterations"
-        return None
+        if not getattr(self, "interrupted_", False):
+            return None
+        if self.n_averaged_ and self.n_averaged_ < int(self.n_average):
+            return f"interrupted while averaging φ: {self.n_averaged_} of {self.n_average} " \
+                   f"SE-steps"
+        return f"interrupted after {self.n_iter_done_} of {self.n_iter} SEM iterations"
 
     def convergence(self):
         """(training seconds so far, validation perplexity) after every validated iteration;

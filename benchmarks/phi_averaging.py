@@ -62,8 +62,7 @@ def main():
 
     score("last", model)
     for n in (3, 5):
-        model.n_wk_mean_ = np.mean(counts[-n:], axis=0).astype(np.float32)
-        model.topic_word_ = lla.inference.counts.topic_word(model.n_wk_mean_, model.beta)
+        model._set_average(np.mean(counts[-n:], axis=0).astype(np.float32), n)
         score(f"iterations-{n}", model)
     for n in (5, 10):
         start = time.perf_counter()

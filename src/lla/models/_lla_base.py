@@ -304,9 +304,9 @@ class LLABase(TopicWordMixin, Model):
                 distributed.check_agreement(self.n_iter_done_, "the checkpoint's iteration")
             log.info("%s: resuming after iteration %d from %s", self.model_name,
                      self.n_iter_done_, self.checkpoint_dir)
-            if self.n_iter_done_ < int(self.n_iter) and self.history_ and \
-                    "averaged" in self.history_[-1]:
-                self.history_.pop()   # the average of the checkpoint's last iteration
+            if self.history_ and "averaged" in self.history_[-1] and \
+                    not self._average_is_current():
+                self.history_.pop()   # the checkpoint's average will be made anew
         else:
             self.entropy_ = self._root_entropy()
             self.fingerprint_ = fingerprint
@@ -375,10 +375,8 @@ class LLABase(TopicWordMixin, Model):
         from them); ``n_wk_mean_`` float32 (V, K) holds the mean, ``topic_word_`` and scoring
         use it.  Ctrl-C keeps the steps averaged so far and marks the model interrupted."""
         wanted = int(self.n_average)
-        if wanted == 0 or (self.n_wk_mean_ is not None and self.n_averaged_ == wanted):
+        if wanted == 0 or self._average_is_current():
             return   # nothing asked, or a resumed run whose checkpoint holds this average
-        if self.history_ and "averaged" in self.history_[-1]:
-            self.history_.pop()   # a resumed run's earlier average (of other n_average)
         rank = () if self._shard is None else (distributed.rank(),)
         generators = (self._torch_generator(_AVERAGE, i, *rank) for i in range(wanted))
         chain = se_chain(self.dynamics_, words, lengths, self.n_wk_, float(self.beta),
@@ -416,6 +414,12 @@ class LLABase(TopicWordMixin, Model):
         self.history_.append(record)
         log.info("%s: φ averaged over %d SE-steps: %s", self.model_name, done, record)
         self._checkpoint()
+
+    def _average_is_current(self):
+        """Whether the model holds the average ``n_average`` asks for, of its last iteration
+        (a resumed run that trains no further and averages as its checkpoint did)."""
+        return self.n_wk_mean_ is not None and self.n_averaged_ == int(self.n_average) and \
+            self.n_iter_done_ >= int(self.n_iter)
 
     def _set_average(self, n_wk_mean, n_averaged):
         self.n_wk_mean_, self.n_averaged_ = n_wk_mean, int(n_averaged)

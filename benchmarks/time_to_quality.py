@@ -4,7 +4,7 @@ LDA and topic-LLA on the same split, and the time topic-LLA needs to pass LDA's 
     OMP_NUM_THREADS=1 python benchmarks/time_to_quality.py CORPUS --topics 100 --out DIR
         [--lda-iterations 200] [--init-lda-iterations 200] [--init-lstm-epochs 3]
         [--iterations 12] [--lstm-epochs 1] [--batch-size 128] [--bptt T] [--learning-rate LR]
-        [--average N] [--validation-particles 4] [--threads T]
+        [--average N] [--online-blocks B] [--validation-particles 4] [--threads T]
 
 Both models train on the first 60 % of every training prefix (``corpus.prefix_corpus()``) and
 are scored on the rest of the prefixes — the held-out suffixes are never looked at.  LDA records
@@ -40,6 +40,9 @@ def main():
     ap.add_argument("--average", type=int, default=None,
                     help="n_average: SE-steps averaged into φ after training (default: "
                          "TopicLLA's); the averaged model is the curve's last point")
+    ap.add_argument("--online-blocks", type=int, default=1,
+                    help="online_blocks: SEM iterations per pass over the documents, each on "
+                         "one random block of them (1: every iteration visits every document)")
     ap.add_argument("--validation-particles", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None,
@@ -66,6 +69,7 @@ def main():
                         **({} if args.learning_rate is None
                            else {"learning_rate": args.learning_rate}),
                         **({} if args.average is None else {"n_average": args.average}),
+                        online_blocks=args.online_blocks,
                         early_stopping=True, patience=args.iterations + 1,
                         validation_particles=args.validation_particles,
                         n_threads=args.threads, random_state=args.seed, show_progress=False)

@@ -98,6 +98,21 @@ def test_two_process_topic_lla_is_within_noise_of_one_process(topic_run, corpus_
     assert abs(model.perplexity(corpus) - mean) > 3 * tol
 
 
+def test_online_sem_on_two_processes(corpus_dir, torchrun):
+    """Online SEM (--online-blocks 3) shares every block between the ranks: the counts equal a
+    recount of the gathered z, and the model is within the noise of one-process online runs."""
+    corpus = Corpus.open(corpus_dir)
+    path = _train(torchrun, corpus_dir, corpus_dir.parent / "online2", "--model", "topic-lla",
+                  *TINY_FLAGS, "--iterations", 6, "--online-blocks", 3, "--seed", SEED)
+    model = load_model(path)
+    assert model.online_blocks == 3 and model.n_iter_done_ == 6 and _recount_ok(model, corpus)
+    assert [h["block_documents"] for h in model.history_[1:4]] == [40, 40, 40]
+    one = [TopicLLA(3, n_iter=6, online_blocks=3, random_state=s, **TINY).fit(corpus)
+           .perplexity(corpus) for s in range(6)]
+    mean, tol = _prediction_interval(one)
+    assert abs(model.perplexity(corpus) - mean) <= tol, (model.perplexity(corpus), one)
+
+
 def _arrays(path):
     from safetensors.numpy import load_file
     return load_file(str(Path(path) / "arrays.safetensors"))

@@ -190,6 +190,48 @@ def test_averaging_resumes_and_survives_ctrl_c(small, tmp_path, monkeypatch):
     assert np.isfinite(cut.perplexity(small.corpus, n_particles=4))
 
 
+def test_online_sem_visits_every_document_once_per_pass_and_resumes_exactly(small, tmp_path):
+    from lla.inference.counts import topic_counts
+    from lla.inference.sem import block_token_index
+    words, _, lengths = small.corpus.prefix_arrays()
+    D = len(lengths)
+    seen = []
+
+    def record(model, it, stats):
+        seen.append((model.z_.copy(), stats))
+    full = TopicLLA(3, n_iter=6, n_average=2, online_blocks=3, random_state=2, **TINY)
+    full.fit(small.corpus, callback=record)
+    block_for = full._block_for(D)
+    for first in (1, 4):   # two passes, each a partition of the documents into 3 blocks
+        blocks = [block_for(it) for it in range(first, first + 3)]
+        assert np.array_equal(np.sort(np.concatenate(blocks)), np.arange(D))
+        assert [seen[it - 1][1]["block_documents"] for it in range(first, first + 3)] == \
+            [len(b) for b in blocks]
+    assert not np.array_equal(block_for(1), block_for(4))   # a new partition every pass
+    # iteration 2 sampled block 2's tokens only
+    outside = np.ones(len(words), dtype=bool)
+    outside[block_token_index(lengths, block_for(2))] = False
+    assert np.array_equal(seen[1][0][outside], seen[0][0][outside])
+    assert not np.array_equal(seen[1][0], seen[0][0])
+    assert full.history_[-1]["averaged"] == 2
+    assert np.array_equal(full.n_wk_, topic_counts(words, full.z_, small.corpus.n_types, 3))
+    # stopped in the middle of a pass and resumed: the same blocks, the same model
+    ckpt = tmp_path / "ckpt"
+    TopicLLA(3, n_iter=6, n_average=2, online_blocks=3, random_state=2, checkpoint_dir=ckpt,
+             **TINY).fit(small.corpus, callback=lambda model, it, stats: it < 2)
+    resumed = TopicLLA(3, n_iter=6, n_average=2, online_blocks=3, random_state=2,
+                       checkpoint_dir=ckpt, **TINY).fit(small.corpus, resume=True)
+    assert _same(_state(resumed), _state(full)) and np.array_equal(resumed.z_, full.z_)
+    assert np.array_equal(resumed.n_wk_mean_, full.n_wk_mean_)
+    # saved and loaded with the parameter; the default stays the paper's SEM
+    assert lla.load_model(ckpt).online_blocks == 3 and TopicLLA().online_blocks == 1
+    with pytest.raises(lla.ParameterError, match="online_blocks must be at most the number "
+                                                 "of training documents"):
+        TopicLLA(3, n_iter=1, online_blocks=D + 1, **TINY).fit(small.corpus)
+    with pytest.raises(lla.ParameterError, match="online_blocks"):
+        lla.IndependentLLA(3, online_blocks=2)
+
+
 def _phi_distance(phi, true_phi):
     """Mean L1 distance between matched topics (Hungarian matching)."""
     cost = np.abs(phi[:, None, :] - true_phi[None, :, :]).sum(axis=2)

@@ -7,6 +7,13 @@
 After the last iteration the model may average φ over further SE-steps with the LSTM fixed
 (:func:`se_chain`, ``n_average``).
 
+Online SEM (``online_blocks`` B > 1, :func:`document_blocks`): every pass over the corpus
+splits the documents into B random blocks, and iteration i runs the SE-step and the M-step on
+one block only — the SE-step against φ of *all* current counts, so it stays the exact
+conditional for the documents it visits; the other documents keep their z, and n_wk is updated
+by the block's difference (:func:`block_iteration`).  B iterations cost about one full
+iteration and update φ and the LSTM B times.
+
 The loop (:func:`run_sem`) knows nothing about files: after every finished iteration it calls
 ``after_iteration`` (which the model uses for validation, early stopping and checkpoints); on
 Ctrl-C it puts the LSTM and the optimizer back to the end of the last finished iteration and
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..distributed import all_gather, all_reduce, all_reduce_scalar, step
+from ..distributed import shard as distributed_shard
 from ..nn.training import train_epoch, train_epoch_sharded
 from .counts import FixedPhi, topic_counts
 from .schedule import auto_slots
@@ -203,6 +211,55 @@ def sharded_sem_iteration(model, optimizer, words, lengths, n_wk, beta, config, 
     }
 
 
+def document_blocks(n_documents, n_blocks, rng):
+    """The B = ``n_blocks`` blocks of one online-SEM pass: a random permutation of the
+    documents 0..D-1 (``rng``: a np.random.Generator of the pass) cut into B parts of
+    ⌊D/B⌋ or ⌈D/B⌉ documents, each sorted.  Returns a list of B int64 arrays that partition
+    range(D)."""
+    order = rng.permutation(int(n_documents))
+    return [np.sort(part).astype(np.int64) for part in np.array_split(order, int(n_blocks))]
+
+
+def block_token_index(lengths, docs):
+    """int64 (n,): the positions, in the concatenated token array of documents with ``lengths``
+    (D,), of the tokens of documents ``docs`` (int (b,), in that order)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    docs = np.asarray(docs, dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    block_lengths = lengths[docs]
+    n = int(block_lengths.sum())
+    # position j of the block = start of its document + (j - where that document begins in it)
+    shift = starts[docs] - (np.cumsum(block_lengths) - block_lengths)
+    return np.repeat(shift, block_lengths) + np.arange(n, dtype=np.int64)
+
+
+def block_iteration(iterate, words, lengths, z, n_wk, docs, symbols=None):
+    """One online-SEM iteration on the documents ``docs`` (sorted int (b,)).
+
+    iterate(block_words, block_lengths, block_symbols) -> (z_b, n_b, stats): an SEM iteration
+    (:func:`sem_iteration` or :func:`sharded_sem_iteration` with φ of the full counts
+    ``n_wk``) on the block's documents alone, returning their new topics z_b (n,) and counts
+    n_b (V, K).  The other documents keep their topics; the counts become
+    n_wk − counts(block's old z) + n_b, which equals the counts of the new z over all tokens.
+
+    Returns (z int32 (N,), n_wk int32 (V, K), stats) with ``changed`` the fraction of the
+    block's tokens whose topic changed and ``block_documents``, ``block_tokens`` its size.
+    """
+    V, K = n_wk.shape
+    tokens = block_token_index(lengths, docs)
+    block_words = np.asarray(words)[tokens]
+    z_block, n_block, stats = iterate(
+        block_words, np.asarray(lengths)[docs],
+        None if symbols is None else np.asarray(symbols)[tokens])
+    z_new = z.copy()
+    z_new[tokens] = z_block
+    n_wk_new = n_wk - topic_counts(block_words, z[tokens], V, K) + n_block
+    stats = dict(stats, changed=float(np.mean(z_block != z[tokens])) if len(tokens) else 0.0,
+                 block_documents=int(len(docs)), block_tokens=int(len(tokens)),
+                 phi_density=float(np.count_nonzero(n_wk_new)) / n_wk_new.size)
+    return z_new, n_wk_new, stats
+
+
 def se_chain(dynamics, words, lengths, n_wk, beta, config, generators, *,
              se_step_fn=sequential_se_step, shard=None):
     """SE-steps with the LSTM held fixed, each against φ of the previous step's counts (a
@@ -218,7 +275,7 @@ def se_chain(dynamics, words, lengths, n_wk, beta, config, generators, *,
 
 def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, config,
             streams_for, after_iteration, se_step_fn=sequential_se_step, symbols=None,
-            shard=None, model=None):
+            shard=None, model=None, block_for=None):
     """Iterations ``first``..``last`` (inclusive) of SEM (``se_step_fn``, ``symbols``: see
     :func:`sem_iteration`).
 
@@ -227,33 +284,49 @@ def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, 
     one would have.
     after_iteration(iteration, z, n_wk, stats) -> bool: called after each finished iteration
     (checkpoint, validation); ``False`` stops (early stopping).
+    block_for(iteration) -> sorted int64 document indices, or None: online SEM — the iteration
+    visits only those documents (:func:`block_iteration`); None (or no ``block_for``) = all.
 
     shard, model : in a process group (:mod:`lla.distributed`), this rank's
         :class:`~lla.distributed.Shard` and the DDP-wrapped ``dynamics``: the iterations are
-        :func:`sharded_sem_iteration` (``streams_for`` then returns its four streams), and
+        :func:`sharded_sem_iteration` (``streams_for`` then returns its four streams; a block
+        of online SEM is shared among the ranks by its own :func:`lla.distributed.shard`), and
         Ctrl-C is not caught (the ranks cannot agree on a last iteration; the checkpoint of
         the last finished one stays).
 
     Returns (z, n_wk, last_finished_iteration, interrupted).
     """
+    def iteration(it, z, n_wk):
+        streams = streams_for(it)
+        docs = None if block_for is None else block_for(it)
+        if shard is None:
+            def iterate(w, lens, sym):
+                return sem_iteration(dynamics, optimizer, w, lens, n_wk, beta, config, streams,
+                                     se_step_fn=se_step_fn, symbols=sym)
+        else:
+            def iterate(w, lens, sym, shard_=shard):
+                return sharded_sem_iteration(
+                    model, optimizer, w, lens, n_wk, beta, config, streams,
+                    shard_ if docs is None else distributed_shard(lens),
+                    se_step_fn=se_step_fn, symbols=sym)
+        if docs is not None:
+            return block_iteration(iterate, words, lengths, z, n_wk, docs, symbols)
+        z_new, n_wk_new, stats = iterate(words, lengths, symbols)
+        stats["changed"] = float(np.mean(z_new != z))
+        return z_new, n_wk_new, stats
+
     done = first - 1
     if shard is not None:
         for it in range(first, last + 1):
-            z_new, n_wk_new, stats = sharded_sem_iteration(
-                model, optimizer, words, lengths, n_wk, beta, config, streams_for(it), shard,
-                se_step_fn=se_step_fn, symbols=symbols)
-            stats["changed"] = float(np.mean(z_new != z))
-            z, n_wk, done = z_new, n_wk_new, it
+            z, n_wk, stats = iteration(it, z, n_wk)
+            done = it
             if after_iteration(it, z, n_wk, stats) is False:
                 break
         return z, n_wk, done, False
     snapshot = (copy.deepcopy(dynamics.state_dict()), copy.deepcopy(optimizer.state_dict()))
     try:
         for it in range(first, last + 1):
-            z_new, n_wk_new, stats = sem_iteration(dynamics, optimizer, words, lengths, n_wk,
-                                                   beta, config, streams_for(it),
-                                                   se_step_fn=se_step_fn, symbols=symbols)
-            stats["changed"] = float(np.mean(z_new != z))
+            z_new, n_wk_new, stats = iteration(it, z, n_wk)
             z, n_wk, done = z_new, n_wk_new, it
             snapshot = (copy.deepcopy(dynamics.state_dict()),
                         copy.deepcopy(optimizer.state_dict()))

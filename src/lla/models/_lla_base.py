@@ -42,8 +42,8 @@ from ..topics import TopicWordMixin
 from ..errors import InputError, ParameterError, TrainingDiverged
 from ..evaluation.perplexity import perplexity
 from ..inference.counts import log_phi_wk, topic_counts, topic_word
-from ..inference.sem import (StepConfig, fit_lstm, fit_lstm_sharded, run_sem, se_chain,
-                             sequential_se_step)
+from ..inference.sem import (StepConfig, document_blocks, fit_lstm, fit_lstm_sharded, run_sem,
+                             se_chain, sequential_se_step)
 from ..nn.dynamics import Dynamics
 from ..nn.early_stopping import EarlyStopping
 from ..nn.state import (load_optimizer, numpy_to_tensors, optimizer_arrays,
@@ -56,7 +56,7 @@ from .lda import LDA
 log = logging.getLogger(__name__)
 
 # spawn keys of the random streams derived from the model's seed
-_LDA, _INIT, _ITER, _SCORE, _VALID, _AVERAGE = 0, 1, 2, 3, 4, 5
+_LDA, _INIT, _ITER, _SCORE, _VALID, _AVERAGE, _ONLINE = 0, 1, 2, 3, 4, 5, 6
 
 #: hyper-parameters of every LLA variant (DESIGN §1, §2); the defaults are the constructors'
 LLA_PARAMETERS = {
@@ -70,6 +70,11 @@ LLA_PARAMETERS = {
     "n_average": Param("int", low=0, flag="--average", resumable=True, metavar="N",
                        help="LLA: φ from the topic counts averaged over N SE-steps run with "
                             "the final LSTM"),
+    "online_blocks": Param("int", low=1, flag="--online-blocks", compare_flag="--online-blocks",
+                           metavar="B",
+                           help="LLA: online SEM — every pass splits the documents into B "
+                                "random blocks and each SEM iteration samples and trains on one "
+                                "(1: every iteration visits every document)"),
     "init_lda_iter": Param("int", low=1, flag="--init-lda-iterations",
                            compare_flag="--lda-iterations", metavar="N",
                            help="LLA: LDA sweeps of the initialisation"),
@@ -183,6 +188,21 @@ class LLABase(TopicWordMixin, Model):
                 np.random.default_rng(self._stream(_ITER, iteration, 2)),
                 np.random.default_rng(self._stream(_ITER, iteration, 3, rank)))
 
+    def _block_for(self, n_documents):
+        """Online SEM's block_for(iteration) (:func:`lla.inference.sem.run_sem`), or None when
+        ``online_blocks`` is 1.  Iteration i visits block (i − 1) mod B of pass ⌊(i − 1) / B⌋,
+        whose random partition of the documents comes from the stream (seed, pass): the same
+        on every rank, and a resumed run visits what an uninterrupted one would."""
+        B = int(self.online_blocks)
+        if B == 1:
+            return None
+
+        def block_for(iteration):
+            pass_index, block = divmod(int(iteration) - 1, B)
+            rng = np.random.default_rng(self._stream(_ONLINE, pass_index))
+            return document_blocks(n_documents, B, rng)[block]
+        return block_for
+
     def _scoring_generator(self, *key):
         """The torch generator of a scoring stream (``key``); under several processes each
         rank scores its own documents with its own stream (key + rank)."""
@@ -280,6 +300,10 @@ class LLABase(TopicWordMixin, Model):
         words, _, lengths = train.prefix_arrays()
         if len(words) == 0:
             raise InputError("the corpus has no training tokens", corpus.path)
+        if int(self.online_blocks) > len(lengths):
+            raise ParameterError(f"must be at most the number of training documents "
+                                 f"({len(lengths):,}), got {self.online_blocks}: a block would "
+                                 f"be empty", parameter="online_blocks")
         K = int(self.n_topics)
         fingerprint = train.fingerprint()
         # several processes: this rank's block of documents (None: one process)
@@ -353,7 +377,8 @@ class LLABase(TopicWordMixin, Model):
                     streams_for=self._iteration_streams, after_iteration=after_iteration,
                     se_step_fn=self._se_step_fn(), symbols=self._lstm_symbols(words),
                     shard=self._shard,
-                    model=None if self._shard is None else self._parallel_model())
+                    model=None if self._shard is None else self._parallel_model(),
+                    block_for=self._block_for(len(lengths)))
                 if interrupted:
                     log.warning("%s: interrupted; keeping iteration %d", self.model_name, done)
                     self.interrupted_ = True

@@ -12,12 +12,13 @@ from .topic_lla import TopicLLA
 
 
 #: what the independent learner fixes: no SEM iterations, and φ stays LDA's (no SE-steps)
-_FIXED = {"n_iter": 0, "n_average": 0}
+_FIXED = {"n_iter": 0, "n_average": 0, "online_blocks": 1}
 
 
 class IndependentLLA(TopicLLA):
     """LDA's assignments → LSTM over topics (no SEM).  Takes every parameter of
-    :class:`lla.TopicLLA` except ``n_iter`` and ``n_average`` (always 0: φ is LDA's)."""
+    :class:`lla.TopicLLA` except ``n_iter`` and ``n_average`` (always 0: φ is LDA's) and
+    ``online_blocks``."""
 
     model_name = "independent"
     _parameters = {k: v for k, v in TopicLLA._parameters.items() if k not in _FIXED}

@@ -89,6 +89,13 @@ class TopicLLA(LLABase):
         estimate of n_wk, as LDA's last sweep is (LDA averages its last sweeps).  0: φ of the
         last SE-step's counts.  Costs ``n_average`` SE-steps (no LSTM epochs); the averaged
         counts' support is the union of the steps' (``n_parameters``)
+    online_blocks : B of online SEM: every pass over the corpus splits the documents into B
+        random blocks (a new partition per pass) and each SEM iteration runs the SE-step and
+        the M-step on one block — the SE-step against φ of all current counts, the LSTM's
+        ``lstm_epochs_per_iter`` epochs on the block's documents; the others keep their z.  B
+        iterations cost about one full iteration and update φ and the LSTM B times
+        (``n_iter`` counts iterations, so ``n_iter`` / B passes).  1: every iteration visits
+        every document (the paper's SEM)
     init_lda_iter : collapsed-Gibbs sweeps of the LDA start (a well-converged start, ~200
         sweeps, was far better than 30 in DESIGN §2's measurements)
     init_lstm_epochs : epochs of the LSTM on LDA's assignments (the independent learner)
@@ -158,8 +165,9 @@ class TopicLLA(LLABase):
     transition_kinds = ("empirical", "lstm")
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
-                 beta=0.01, n_iter=20, n_average=10, init_lda_iter=200, init_lstm_epochs=10,
-                 lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
+                 beta=0.01, n_iter=20, n_average=10, online_blocks=1, init_lda_iter=200,
+                 init_lstm_epochs=10, lstm_epochs_per_iter=2, batch_size=32, bptt=64,
+                 learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, validation_particles=DEFAULT_PARTICLES, n_slots=None,
                  se_sampler="forward", se_particles=16, mh_steps=2, mh_head=64,

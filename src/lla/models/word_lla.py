@@ -65,8 +65,9 @@ class WordLLA(LLABase):
     model_name = "word-lla"
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, alpha=None,
-                 beta=0.01, n_iter=20, n_average=10, init_lda_iter=200, init_lstm_epochs=10,
-                 lstm_epochs_per_iter=2, batch_size=32, bptt=64, learning_rate=1e-3,
+                 beta=0.01, n_iter=20, n_average=10, online_blocks=1, init_lda_iter=200,
+                 init_lstm_epochs=10, lstm_epochs_per_iter=2, batch_size=32, bptt=64,
+                 learning_rate=1e-3,
                  weight_decay=1e-4, dropout=0.2, early_stopping=False, patience=2,
                  validation_every=1, n_slots=None, n_threads=None, device="cpu",
                  checkpoint_dir=None, random_state=None, show_progress=None):
@@ -170,7 +171,8 @@ class CharLLA(WordLLA):
 
     def __init__(self, n_topics=50, *, embedding_size=128, hidden_size=128, char_embedding=16,
                  char_hidden=64, max_word_length=None, alpha=None, beta=0.01, n_iter=20,
-                 n_average=10, init_lda_iter=200, init_lstm_epochs=10, lstm_epochs_per_iter=2,
+                 n_average=10, online_blocks=1, init_lda_iter=200, init_lstm_epochs=10,
+                 lstm_epochs_per_iter=2,
                  batch_size=32, bptt=64, learning_rate=1e-3, weight_decay=1e-4, dropout=0.2,
                  early_stopping=False, patience=2, validation_every=1, n_slots=None,
                  n_threads=None, device="cpu", checkpoint_dir=None, random_state=None,

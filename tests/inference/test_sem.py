@@ -7,9 +7,10 @@ import torch
 
 from lla.data.synthetic import generate
 from lla.inference.counts import topic_counts
+from lla.inference.fused import fused_se_step_fn
 from lla.inference.sem import (StepConfig, block_token_index, document_blocks, run_sem,
                                sem_iteration)
-from lla.nn.dynamics import Dynamics
+from lla.nn.dynamics import Dynamics, WordEncoder
 from lla.nn.training import make_optimizer
 
 
@@ -59,8 +60,11 @@ def data():
     return np.asarray(words), np.asarray(lengths, dtype=np.int64), z, d.corpus.n_types
 
 
-def _start(seed=0):
-    dynamics = Dynamics(3, 6, 8).reset_parameters(torch.Generator().manual_seed(seed)).eval()
+def _start(seed=0, n_types=None):
+    """A topic-LLA dynamics (K = 3), or word-LLA's (input: the previous word of ``n_types``)."""
+    encoder = None if n_types is None else WordEncoder(n_types, 6)
+    dynamics = Dynamics(3, 6, 8, encoder=encoder).reset_parameters(
+        torch.Generator().manual_seed(seed)).eval()
     return dynamics, make_optimizer(dynamics, 1e-2)
 
 
@@ -73,9 +77,10 @@ def _streams(iteration):
 CONFIG = StepConfig(epochs=1, batch_size=8, bptt=16)
 
 
-def _run(data, block_for, last=2, after=None):
+def _run(data, block_for, last=2, word_lla=False):
     words, lengths, z, V = data
-    dynamics, optimizer = _start()
+    dynamics, optimizer = _start(n_types=V if word_lla else None)
+    variant = dict(se_step_fn=fused_se_step_fn, symbols=words) if word_lla else {}
     n_wk = topic_counts(words, z, V, 3)
     history = []
 
@@ -85,20 +90,27 @@ def _run(data, block_for, last=2, after=None):
 
     z_out, n_wk_out, done, interrupted = run_sem(
         dynamics, optimizer, words, lengths, z, n_wk, 0.1, first=1, last=last, config=CONFIG,
-        streams_for=_streams, after_iteration=after_iteration, block_for=block_for)
+        streams_for=_streams, after_iteration=after_iteration, block_for=block_for, **variant)
     assert done == last and not interrupted
     return z_out, n_wk_out, dynamics, history
 
 
-def test_a_block_of_every_document_is_the_full_iteration(data):
-    """The block machinery (token positions, count update) is the identity when the block is
-    the whole corpus: same z, counts and LSTM as the full SEM iteration, bit for bit."""
+@pytest.mark.parametrize("word_lla", [False, True])
+def test_a_block_of_every_document_is_the_full_iteration(data, word_lla):
+    """The block machinery (token positions, count update, word-LLA's input words) is the
+    identity when the block is the whole corpus: same z, counts and LSTM as the full SEM
+    iteration, bit for bit."""
     D = len(data[1])
-    full = _run(data, None)
-    everything = _run(data, lambda it: np.arange(D, dtype=np.int64))
+    full = _run(data, None, word_lla=word_lla)
+    everything = _run(data, lambda it: np.arange(D, dtype=np.int64), word_lla=word_lla)
     assert np.array_equal(full[0], everything[0]) and np.array_equal(full[1], everything[1])
     assert all(torch.equal(a, b) for a, b in zip(full[2].state_dict().values(),
                                                  everything[2].state_dict().values()))
+    # power: a block of every document but one is not the full iteration
+    most = _run(data, lambda it: np.arange(1, D, dtype=np.int64), word_lla=word_lla)
+    assert not np.array_equal(full[0], most[0])
+    if word_lla:
+        return
     # and the loop's full iteration is sem_iteration itself
     words, lengths, z, V = data
     dynamics, optimizer = _start()
@@ -107,10 +119,23 @@ def test_a_block_of_every_document_is_the_full_iteration(data):
     assert np.array_equal(z1, full[3][0][0]) and np.array_equal(n1, full[3][0][1])
 
 
-def test_an_online_iteration_samples_its_block_only_and_keeps_the_counts_exact(data):
+@pytest.mark.parametrize("word_lla", [False, True])
+def test_an_online_iteration_samples_its_block_only_and_keeps_the_counts_exact(data, word_lla):
     words, lengths, z, V = data
     blocks = document_blocks(len(lengths), 3, np.random.default_rng(7))
-    _, _, _, history = _run(data, lambda it: blocks[it - 1], last=3)
+    _, _, _, history = _run(data, lambda it: blocks[it - 1], last=3, word_lla=word_lla)
+    # the first iteration is an SEM iteration on the block's documents alone (their words as
+    # word-LLA's LSTM input), against φ of all the counts
+    tokens = block_token_index(lengths, blocks[0])
+    dynamics, optimizer = _start(n_types=V if word_lla else None)
+    variant = dict(se_step_fn=fused_se_step_fn, symbols=words[tokens]) if word_lla else {}
+    z_block, _, _ = sem_iteration(dynamics, optimizer, words[tokens], lengths[blocks[0]],
+                                  topic_counts(words, z, V, 3), 0.1, CONFIG, _streams(1),
+                                  **variant)
+    assert np.array_equal(history[0][0][tokens], z_block)
+    _, _, after_one, _ = _run(data, lambda it: blocks[it - 1], last=1, word_lla=word_lla)
+    assert all(torch.equal(a, b) for a, b in zip(after_one.state_dict().values(),
+                                                 dynamics.state_dict().values()))
     previous = z
     for (z_it, n_wk_it, stats), block in zip(history, blocks):
         inside = np.zeros(len(words), dtype=bool)

@@ -9,8 +9,9 @@ In one run, with one thread count:
    an LSTM step uses: rows × (E+H) by (E+H) × 4H (the gates) and rows × H by H × K (the
    topic softmax), for the row counts the steps below use — the *peak* they are compared with;
 2. the achieved MAC/s of the SE-step (topic-LLA's sequential sampler), one M-step LSTM epoch
-   (forward + backward, teacher forcing), the particle filter (S = 16) and one word-LSTM epoch
-   (sampled softmax), each as a fraction of the peak of its own shapes.
+   (forward + backward, teacher forcing), the particle filter (S = 16), word-LLA's M-step
+   epoch (the same LSTM with a V×E word table as input) and one word-LSTM epoch (sampled
+   softmax), each as a fraction of the peak of its own shapes.
 
 The networks are freshly initialised (speed does not depend on the weights); the documents are
 the corpus's real training prefixes (their lengths set the batching), truncated to about
@@ -33,7 +34,7 @@ import lla
 from lla.inference.particle_filter import particle_filter_log_prob
 from lla.inference.schedule import auto_slots
 from lla.inference.se_step import se_step
-from lla.nn.dynamics import Dynamics
+from lla.nn.dynamics import Dynamics, WordEncoder
 from lla.nn.training import make_optimizer, train_epoch
 
 
@@ -130,6 +131,16 @@ def main():
                                     bptt=args.bptt, rng=np.random.default_rng(0),
                                     generator=torch.Generator().manual_seed(3)), 1)
     record("M-step LSTM epoch", sec, 3 * N * (4 * H * (E + H) + H * K),
+           peak_of(*peaks["m_in"], 4 * H * (E + H), H * K))
+
+    # word-LLA's M-step epoch: the same LSTM reading the previous word (a V×E input table)
+    wdyn = Dynamics(K, E, H, encoder=WordEncoder(corpus.n_types, E)).reset_parameters(
+        torch.Generator().manual_seed(0)).eval()
+    wopt = make_optimizer(wdyn, 1e-3, 1e-4)
+    sec = timed(lambda: train_epoch(wdyn, wopt, z, lengths, batch_size=args.batch_size,
+                                    bptt=args.bptt, rng=np.random.default_rng(0),
+                                    generator=torch.Generator().manual_seed(3), symbols=words), 1)
+    record("word-LLA M-step epoch", sec, 3 * N * (4 * H * (E + H) + H * K),
            peak_of(*peaks["m_in"], 4 * H * (E + H), H * K))
 
     # word-LSTM epoch (sampled softmax, 1,024 negatives) on the same documents

@@ -28,6 +28,7 @@ from ..evaluation import perplexity
 from ..nn.autoencoder import BagOfWordsAutoencoder
 from ..nn.divergence import check_loss, check_parameters
 from ..nn.language_model import early_stopping, seed_streams, seeded
+from ..nn.training import make_optimizer
 from ..params import Param
 from ._neural_base import NeuralBaseline
 
@@ -102,7 +103,7 @@ class Autoencoder(NeuralBaseline):
         V = corpus.n_types
         init_seed, generator, rng = seed_streams(seed_sequence, self.device)
         module = self._build(V, corpus.prefix_counts(), init_seed)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.learning_rate))
+        optimizer = make_optimizer(module, float(self.learning_rate))   # Adam
         docs = np.flatnonzero(corpus.prefix_lengths > 0)
         counts = _bags(corpus, docs, "prefix", V)                        # (D, V)
         bags = _normalise(counts)

@@ -25,6 +25,7 @@ from ..nn.char_encoder import CharWordEncoder, build_char_table
 from ..nn.language_model import (LSTMLanguageModel, UnigramProposal, WordEmbedding,
                                  early_stopping, heldout_scores, seed_streams, seeded,
                                  train_epoch)
+from ..nn.training import make_optimizer
 from ..params import Param
 from ._neural_base import NeuralBaseline
 
@@ -86,7 +87,7 @@ class _LSTMBase(NeuralBaseline):
         module = self._build(V, counts, init_seed)
         proposal = (UnigramProposal(counts, int(self.sampled_softmax), device=self.device)
                     if self._uses_sampled_softmax(V) else None)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.learning_rate))
+        optimizer = make_optimizer(module, float(self.learning_rate))   # Adam
 
         def run_epoch(epoch):
             return train_epoch(module, corpus, optimizer, batch_size=int(self.batch_size),

@@ -299,16 +299,14 @@ def run_sem(dynamics, optimizer, words, lengths, z, n_wk, beta, *, first, last, 
     def iteration(it, z, n_wk):
         streams = streams_for(it)
         docs = None if block_for is None else block_for(it)
-        if shard is None:
-            def iterate(w, lens, sym):
+
+        def iterate(w, lens, sym):   # one SEM iteration on these documents (all, or a block)
+            if shard is None:
                 return sem_iteration(dynamics, optimizer, w, lens, n_wk, beta, config, streams,
                                      se_step_fn=se_step_fn, symbols=sym)
-        else:
-            def iterate(w, lens, sym, shard_=shard):
-                return sharded_sem_iteration(
-                    model, optimizer, w, lens, n_wk, beta, config, streams,
-                    shard_ if docs is None else distributed_shard(lens),
-                    se_step_fn=se_step_fn, symbols=sym)
+            return sharded_sem_iteration(model, optimizer, w, lens, n_wk, beta, config, streams,
+                                         shard if docs is None else distributed_shard(lens),
+                                         se_step_fn=se_step_fn, symbols=sym)
         if docs is not None:
             return block_iteration(iterate, words, lengths, z, n_wk, docs, symbols)
         z_new, n_wk_new, stats = iterate(words, lengths, symbols)

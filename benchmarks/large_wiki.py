@@ -144,8 +144,7 @@ def step_topic_lla(args):
     ppl = model.perplexity(corpus)
     t2 = time.perf_counter()
     sampler.stop()
-    h0 = model.history_[0]
-    iters = [h for h in model.history_[1:] if "averaged" not in h]   # SEM iterations only
+    h0, iters = model.history_[0], model.iteration_history()[1:]   # SEM iterations only
     lda_end = t0 + h0["lda_seconds"]
     prev = lda_end + h0["lstm_seconds"]
     phases = {"lda_start": (t0, lda_end), "lstm_on_lda_z": (lda_end, prev)}

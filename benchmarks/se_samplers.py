@@ -76,7 +76,7 @@ def main(argv=None):
             runs.append({"seed": seed, "sampler": sampler, "iterations": m.n_iter_done_,
                          "perplexity": m.perplexity(corpus, n_particles=args.particles),
                          "fit_seconds": fit_seconds, "se_seconds_mean": float(np.mean(se_seconds)),
-                         "changed_last": m.history_[m.n_iter_done_].get("changed")})
+                         "changed_last": m.iteration_history()[-1].get("changed")})
             print(runs[-1], flush=True)
     print(f"\n{corpus.path.name}, K={args.topics}, {args.iterations} SEM iterations, "
           f"{args.lstm_epochs} LSTM epochs each, scored with S={args.particles}")

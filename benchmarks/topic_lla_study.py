@@ -81,8 +81,8 @@ def run(corpus_dir, name, out):
     result = {"config": name, "tests": what, "params": params, "iterations": iterations,
               "validation_particles": VALIDATION_PARTICLES,
               "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
-              "curve": [(h["iteration"], h["validation_perplexity"]) for h in model.history_
-                        if "validation_perplexity" in h and "averaged" not in h],
+              "curve": [(h["iteration"], h["validation_perplexity"])
+                        for h in model.iteration_history() if "validation_perplexity" in h],
               # the defaults average φ after the last iteration (n_average): that model's score
               "averaged": next((h["validation_perplexity"] for h in model.history_
                                 if "averaged" in h and "validation_perplexity" in h), None),

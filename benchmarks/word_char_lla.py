@@ -102,13 +102,11 @@ def main(argv=None):
         entry = {"perplexity": model.perplexity(corpus, **kw),
                  "parameters": model.n_parameters(), "fit_seconds": fit_seconds,
                  "scoring_seconds": time.perf_counter() - t,
-                 "phi_density": model.history_[model.n_iter_done_]["phi_density"],
+                 "phi_density": model.iteration_history()[-1]["phi_density"],
                  "se_tokens_per_second_in_fit": [h.get("se_tokens_per_second")
-                                                 for h in model.history_[1:]
-                                                 if "averaged" not in h],
+                                                 for h in model.iteration_history()[1:]],
                  "lstm_seconds_per_iteration": [h.get("lstm_seconds")
-                                                for h in model.history_[1:]
-                                                if "averaged" not in h]}
+                                                for h in model.iteration_history()[1:]]}
         if name != "topic" and not args.no_ranking:
             t = time.perf_counter()
             entry.update(ranking(model.heldout_ranks(corpus)))

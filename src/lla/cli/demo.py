@@ -9,7 +9,7 @@ HELP = """\
 Prepare the 150-article Wikipedia sample that ships with lla (CC BY-SA 3.0), train LDA and
 topic-LLA on the first 60 % of every article, score both on the last 40 % (held-out
 perplexity; topic-LLA with a particle filter) and print them side by side with their sizes and
-the top words of a few topics.  About 40 s on a quiet 2-core machine."""
+the top words of a few topics.  About 30 s on a quiet 2-core machine."""
 
 
 def add_parser(subparsers):

@@ -251,10 +251,11 @@ def block_iteration(iterate, words, lengths, z, n_wk, docs, symbols=None):
     z_block, n_block, stats = iterate(
         block_words, np.asarray(lengths)[docs],
         None if symbols is None else np.asarray(symbols)[tokens])
+    z_old = z[tokens]
     z_new = z.copy()
     z_new[tokens] = z_block
-    n_wk_new = n_wk - topic_counts(block_words, z[tokens], V, K) + n_block
-    stats = dict(stats, changed=float(np.mean(z_block != z[tokens])) if len(tokens) else 0.0,
+    n_wk_new = n_wk - topic_counts(block_words, z_old, V, K) + n_block
+    stats = dict(stats, changed=float(np.mean(z_block != z_old)) if len(tokens) else 0.0,
                  block_documents=int(len(docs)), block_tokens=int(len(tokens)),
                  phi_density=float(np.count_nonzero(n_wk_new)) / n_wk_new.size)
     return z_new, n_wk_new, stats

@@ -551,8 +551,13 @@ class LLABase(TopicWordMixin, Model):
                               for k, v in stats.items()})
         return keep_going
 
+    def iteration_history(self):
+        """The records of ``history_`` of iterations 0..``n_iter_done_`` (LDA start, SEM
+        iterations), without the last record of the φ averaging after them."""
+        return [h for h in getattr(self, "history_", []) if "averaged" not in h]
+
     def _stopped_early(self):
-        iterations = [h for h in self.history_ if "averaged" not in h]
+        iterations = self.iteration_history()
         return bool(iterations) and bool(iterations[-1].get("early_stop"))
 
     def _snapshot(self):

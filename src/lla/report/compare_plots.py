@@ -36,10 +36,10 @@ def _figure(width, height):
     return fig, fig.subplots()
 
 
-def _save(fig, ax, path, title, xlabel=None, legend_size=8):
+def _save(fig, ax, path, title, xlabel=None, legend_size=8, ylabel="held-out perplexity"):
     if xlabel:
         ax.set_xlabel(xlabel)
-    ax.set_ylabel("held-out perplexity")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=legend_size, ncol=2 if legend_size < 8 else 1)
@@ -73,7 +73,8 @@ def plot_convergence(results, path):
     ax.set_xscale("symlog", linthresh=1.0)
     ax.grid(alpha=0.3)
     _save(fig, ax, path, "Validation perplexity against training time",
-          "training seconds", legend_size=7)
+          "training seconds", legend_size=7,
+          ylabel="validation perplexity (split of the prefixes)")
 
 
 def _plot_size(results, path):
